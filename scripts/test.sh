@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm test`: every check and every test. Obtains the Temporal servers first (cached after the
+# first run), then type-checks, lints and runs node:test over test/**/*.test.ts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/temporal-tools.sh all
+echo "== typecheck"; npx tsc --noEmit -p .
+echo "== lint"; npx eslint .
+echo "== tests"
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+# Each file gets its own process; a hung server cannot hang CI past the per-test timeout.
+exec node --import tsx --test --test-timeout=180000 --test-reporter=spec "${files[@]}"
