@@ -1,0 +1,22 @@
+import type { AlipayGateway } from '../alipay';
+
+/**
+ * What the activity factories receive from the worker: the configured gateway client and the
+ * merchant-facing settings. Built once from the validated config (src/config.ts).
+ */
+export interface ActivityDeps {
+  readonly gateway: AlipayGateway;
+  /** The partner ID the gateway signs for; notifications for other partners are refused. */
+  readonly partnerId: string;
+  /** Call `notify_verify` while confirming a payment (MAPI.md §12.4). */
+  readonly verifyNotifyIds: boolean;
+  /** Optional merchant webhook for "payment confirmed", "payment reversed", "refund succeeded". */
+  readonly merchantHook?: MerchantHookConfig;
+}
+
+export interface MerchantHookConfig {
+  readonly url: string;
+  /** HMAC-SHA256 key for the `X-Engine-Signature` header. */
+  readonly secret: string;
+  readonly timeoutMs: number;
+}
