@@ -36,12 +36,14 @@ async function main(): Promise<void> {
     const server: DevServer = await startDevServer({ port, uiPort });
     stack.push(() => server.stop());
 
-    const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT) });
-    stack.push(() => sandbox.close());
-
     const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? server.address });
-    const worker = await createWorker(config);
-    const running = worker.run();
+    // The simulator stands in for Alipay unless a real gateway is configured.
+    const sandbox = config.alipay.embeddedSandbox
+      ? await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT) })
+      : undefined;
+    if (sandbox) stack.push(() => sandbox.close());
+    const { worker, run } = await createWorker(config);
+    const running = run();
     stack.push(async () => {
       worker.shutdown();
       await running;
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
         'alipay-qr-engine is up:',
         `  Temporal Web UI     ${server.uiUrl}`,
         `  Temporal frontend   ${server.address} (namespace ${server.namespace})`,
-        `  Alipay sandbox      ${sandbox.gatewayUrl}   (control: ${sandbox.url}/sandbox)`,
+        sandbox
+          ? `  Alipay sandbox      ${sandbox.gatewayUrl}   (control: ${sandbox.url}/sandbox)`
+          : `  Alipay gateway      ${config.alipay.gateway.gatewayUrl}`,
         `  worker              task queue ${config.temporal.taskQueue}`,
         '',
         'Ctrl-C stops everything.',

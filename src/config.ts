@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { GATEWAY_URLS, type GatewayConfig, type SignType } from './alipay';
+import type { MerchantHookConfig } from './activities/deps';
 import { EngineError } from './errors';
+import { DEFAULT_SANDBOX_MD5_KEY, DEFAULT_SANDBOX_PARTNER, DEFAULT_SANDBOX_PORT } from './sandbox/defaults';
 
 /**
  * The engine's configuration: read from the environment once, at start-up, validated as a whole
@@ -7,13 +11,27 @@ import { EngineError } from './errors';
  *
  * Temporal follows the `@temporalio/envconfig` conventions (`TEMPORAL_ADDRESS`,
  * `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*`, `TEMPORAL_PROFILE`, a TOML file);
- * with nothing set it points at the local dev server.
+ * with nothing set it points at the local dev server. Alipay defaults to the embedded sandbox
+ * simulator; setting `ALIPAY_GATEWAY_URL` switches to a real gateway and makes the partner ID
+ * and keys mandatory (never a silent fallback to sandbox credentials).
  */
 export interface EngineConfig {
   temporal: {
     connection: ClientConnectConfig['connectionOptions'];
     namespace: string;
     taskQueue: string;
+  };
+  alipay: {
+    gateway: GatewayConfig;
+    /** True when the gateway is the embedded sandbox (defaults in use). */
+    embeddedSandbox: boolean;
+    /** Call `notify_verify` while confirming payments. */
+    verifyNotifyIds: boolean;
+  };
+  merchantHook?: MerchantHookConfig;
+  payments: {
+    /** How long a payment stays open for refunds after it was paid. */
+    refundWindowMs: number;
   };
 }
 
@@ -26,17 +44,118 @@ export class ConfigError extends EngineError {
 }
 
 export const DEFAULT_TASK_QUEUE = 'alipay-qr-engine';
+export const DEFAULT_SANDBOX_GATEWAY_URL = `http://127.0.0.1:${DEFAULT_SANDBOX_PORT}/gateway.do`;
+export const DEFAULT_NOTIFY_URL = 'http://127.0.0.1:8080/alipay/notify';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Environment variables the engine reads, for `--help` texts and the README. */
+export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
+  ['ENGINE_TASK_QUEUE', `Temporal task queue (default ${DEFAULT_TASK_QUEUE})`],
+  ['ALIPAY_GATEWAY_URL', `gateway URL or production|backup|sandbox (default: embedded sandbox ${DEFAULT_SANDBOX_GATEWAY_URL})`],
+  ['SANDBOX_PORT', `port of the embedded sandbox gateway (default ${DEFAULT_SANDBOX_PORT})`],
+  ['ALIPAY_PARTNER', 'partner ID, 16 digits (required with ALIPAY_GATEWAY_URL)'],
+  ['ALIPAY_SIGN_TYPE', 'MD5 | RSA | RSA2 (default MD5 for the sandbox)'],
+  ['ALIPAY_MD5_KEY', 'MD5 key (sign type MD5)'],
+  ['ALIPAY_PRIVATE_KEY / ALIPAY_PRIVATE_KEY_FILE', 'merchant private key, PEM or base64 (RSA/RSA2)'],
+  ['ALIPAY_PUBLIC_KEY / ALIPAY_PUBLIC_KEY_FILE', "Alipay's public key, PEM or base64 (RSA/RSA2)"],
+  ['ALIPAY_NOTIFY_URL', `public notify_url given to CREATE (default ${DEFAULT_NOTIFY_URL})`],
+  ['ALIPAY_VERIFY_NOTIFY_ID', 'call notify_verify when confirming a payment: true|false (default true)'],
+  ['ALIPAY_CONNECT_TIMEOUT_MS / ALIPAY_READ_TIMEOUT_MS', 'gateway timeouts (default 3000 / 15000)'],
+  ['MERCHANT_HOOK_URL / MERCHANT_HOOK_SECRET', 'optional merchant webhook and its HMAC key'],
+  ['MERCHANT_HOOK_TIMEOUT_MS', 'merchant webhook timeout (default 10000)'],
+  ['REFUND_WINDOW_DAYS', 'refund period after payment, days (default 90)'],
+];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name}=${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name}=${JSON.stringify(raw)}: expected true or false`);
+    return fallback;
+  };
+  const keyFrom = (name: string): string | undefined => {
+    const inline = get(name);
+    const file = get(`${name}_FILE`);
+    if (inline && file) problems.push(`set ${name} or ${name}_FILE, not both`);
+    if (!file) return inline;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push(`${name}_FILE=${file}: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+
+  // Temporal
   let connect: ClientConnectConfig | undefined;
   try {
     connect = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
   } catch (err) {
     problems.push(`Temporal connection (TEMPORAL_*): ${err instanceof Error ? err.message : String(err)}`);
   }
-  const taskQueue = env.ENGINE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const taskQueue = get('ENGINE_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE;
   if (!/^[\w.-]{1,200}$/.test(taskQueue)) problems.push(`ENGINE_TASK_QUEUE ${JSON.stringify(taskQueue)} is not a valid task queue name`);
+
+  // Alipay
+  const urlSetting = get('ALIPAY_GATEWAY_URL');
+  const embeddedSandbox = urlSetting === undefined;
+  const gatewayUrl = embeddedSandbox
+    ? `http://127.0.0.1:${int('SANDBOX_PORT', DEFAULT_SANDBOX_PORT, 1, 65535)}/gateway.do`
+    : (GATEWAY_URLS[urlSetting as keyof typeof GATEWAY_URLS] ?? urlSetting);
+  const partner = get('ALIPAY_PARTNER') ?? (embeddedSandbox ? DEFAULT_SANDBOX_PARTNER : undefined);
+  if (!partner) problems.push('ALIPAY_PARTNER is required when ALIPAY_GATEWAY_URL is set');
+  const signType = (get('ALIPAY_SIGN_TYPE') ?? 'MD5') as SignType;
+  if (!['MD5', 'RSA', 'RSA2'].includes(signType)) problems.push(`ALIPAY_SIGN_TYPE=${signType}: expected MD5, RSA or RSA2`);
+  const md5Key = get('ALIPAY_MD5_KEY') ?? (embeddedSandbox && signType === 'MD5' ? DEFAULT_SANDBOX_MD5_KEY : undefined);
+  const privateKey = keyFrom('ALIPAY_PRIVATE_KEY');
+  const alipayPublicKey = keyFrom('ALIPAY_PUBLIC_KEY');
+  if (signType === 'MD5' && !md5Key) problems.push('ALIPAY_MD5_KEY is required for sign type MD5');
+  if (signType !== 'MD5' && (!privateKey || !alipayPublicKey)) {
+    problems.push(`sign type ${signType} needs ALIPAY_PRIVATE_KEY(_FILE) and ALIPAY_PUBLIC_KEY(_FILE)`);
+  }
+  const gateway: GatewayConfig = {
+    gatewayUrl,
+    partner: partner ?? '',
+    signType,
+    ...(signType === 'MD5' ? { md5Key } : { privateKey, alipayPublicKey }),
+    notifyUrl: get('ALIPAY_NOTIFY_URL') ?? DEFAULT_NOTIFY_URL,
+    connectTimeoutMs: int('ALIPAY_CONNECT_TIMEOUT_MS', 3000, 100, 60_000),
+    readTimeoutMs: int('ALIPAY_READ_TIMEOUT_MS', 15_000, 100, 300_000),
+    keyLabels: {
+      md5Key: 'ALIPAY_MD5_KEY',
+      privateKey: 'ALIPAY_PRIVATE_KEY',
+      alipayPublicKey: 'ALIPAY_PUBLIC_KEY',
+    },
+  };
+
+  // Merchant hook
+  const hookUrl = get('MERCHANT_HOOK_URL');
+  const hookSecret = get('MERCHANT_HOOK_SECRET');
+  if (hookUrl && !hookSecret) problems.push('MERCHANT_HOOK_SECRET is required with MERCHANT_HOOK_URL');
+  if (hookUrl && !/^https?:\/\//.test(hookUrl)) problems.push(`MERCHANT_HOOK_URL=${hookUrl}: expected an http(s) URL`);
+  const merchantHook =
+    hookUrl && hookSecret ? { url: hookUrl, secret: hookSecret, timeoutMs: int('MERCHANT_HOOK_TIMEOUT_MS', 10_000, 100, 120_000) } : undefined;
+
+  const refundWindowMs = int('REFUND_WINDOW_DAYS', 90, 1, 3650) * DAY_MS;
+  const verifyNotifyIds = bool('ALIPAY_VERIFY_NOTIFY_ID', true);
+
   if (problems.length > 0 || !connect) throw new ConfigError(problems);
   return {
     temporal: {
@@ -44,5 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       namespace: connect.namespace ?? 'default',
       taskQueue,
     },
+    alipay: { gateway, embeddedSandbox, verifyNotifyIds },
+    ...(merchantHook ? { merchantHook } : {}),
+    payments: { refundWindowMs },
   };
 }

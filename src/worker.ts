@@ -1,29 +1,60 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { AlipayGateway } from './alipay';
 import { loadConfig, type EngineConfig } from './config';
 
+export interface EngineWorker {
+  worker: Worker;
+  /** Runs until shutdown (SIGINT/SIGTERM or `worker.shutdown()`), then releases the gateway pool. */
+  run(): Promise<void>;
+}
+
 /**
- * The worker process: runs the engine's workflows and activities on the configured task queue.
- * Shuts down gracefully on SIGINT/SIGTERM (the SDK's default shutdown signals): in-flight
- * activities are allowed to finish before the process exits.
+ * The worker: the engine's workflows and activities on the configured task queue. The gateway
+ * client is built here once (its constructor runs the key self-test, so a misconfigured key stops
+ * start-up with an error naming it). Shutdown is graceful: on SIGINT/SIGTERM (the SDK's default
+ * shutdown signals) in-flight activities may finish before the process exits.
  */
-export async function createWorker(config: EngineConfig, connection?: NativeConnection): Promise<Worker> {
+export async function createWorker(config: EngineConfig, connection?: NativeConnection): Promise<EngineWorker> {
+  const gateway = new AlipayGateway(config.alipay.gateway);
   const conn = connection ?? (await NativeConnection.connect(config.temporal.connection));
-  return Worker.create({
+  const worker = await Worker.create({
     connection: conn,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: {},
+    activities: createActivities({
+      gateway,
+      partnerId: config.alipay.gateway.partner,
+      verifyNotifyIds: config.alipay.verifyNotifyIds,
+      ...(config.merchantHook ? { merchantHook: config.merchantHook } : {}),
+    }),
   });
+  return {
+    worker,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await gateway.close();
+        if (!connection) await conn.close();
+      }
+    },
+  };
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const worker = await createWorker(config);
+  const { run } = await createWorker(config);
   console.log(
-    JSON.stringify({ msg: 'worker started', taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }),
+    JSON.stringify({
+      msg: 'worker started',
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      gateway: config.alipay.embeddedSandbox ? 'embedded sandbox' : config.alipay.gateway.gatewayUrl,
+    }),
   );
-  await worker.run();
+  await run();
   console.log(JSON.stringify({ msg: 'worker stopped' }));
 }
 
