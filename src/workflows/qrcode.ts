@@ -1,0 +1,228 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { QrCodeActivities } from '../activities/qrcode';
+import { AlipayPartnerId, AlipayStoreId, QrCodeStatus } from '../search-attributes';
+import { gatewayRetryPolicy } from './gateway-retry';
+import { modifyQrCodeUpdate, qrCodeStateQuery, setQrCodeStatusUpdate } from './qrcode-messages';
+import { QrCodeRecord } from './qrcode-record';
+import {
+  DEFAULT_MAX_HISTORY_EVENTS,
+  QR_CODE_GATEWAY_FAILED,
+  QR_CODE_INVALID_INPUT,
+  QR_CODE_UPDATE_REJECTED,
+  type MerchantQrCodeInput,
+  type QrCodeChange,
+  type QrCodeInput,
+  type QrCodeState,
+  type QrCodeStatusChange,
+} from './qrcode-types';
+
+export { qrCodeWorkflowId } from './qrcode-types';
+
+// CREATE at start may wait as long as Alipay needs (the code is not usable before); the
+// Updates' calls are bounded because a merchant is waiting for their answer.
+const { createQrCode } = proxyActivities<QrCodeActivities>({
+  startToCloseTimeout: '30s',
+  retry: gatewayRetryPolicy(),
+});
+const { modifyQrCode, setQrCodeStatus } = proxyActivities<QrCodeActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: gatewayRetryPolicy(),
+});
+
+/**
+ * The merchant QR code of one store slot (partner + store + with/without channel fee), for as
+ * long as the code lives. ID: {@link qrCodeWorkflowId}.
+ *
+ * Story: CREATE the code (get-or-create at Alipay, so a retry or a restarted workflow gets the
+ * same code); then serve `modify` and `setStatus` Updates one at a time, each validated before
+ * it is accepted and re-checked when its turn comes; end when the code is DELETEd. A long-lived
+ * code continues as new when its history grows, carrying its state, but only between Updates.
+ */
+export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promise<QrCodeState> {
+  const invalid = input.continued
+    ? undefined
+    : QrCodeRecord.whyInvalidStart(input.partnerId, input.info);
+  if (invalid) {
+    throw ApplicationFailure.create({
+      type: QR_CODE_INVALID_INPUT,
+      nonRetryable: true,
+      message: invalid,
+    });
+  }
+  const code = input.continued
+    ? QrCodeRecord.resume(input.continued, Date.now())
+    : QrCodeRecord.start(input.partnerId, input.info);
+  const oneAtATime = serialQueue();
+
+  setHandler(qrCodeStateQuery, () => code.snapshot(), {
+    description: 'The code: status, qrcode, image URL, data and change history.',
+  });
+  setHandler(modifyQrCodeUpdate, (info) => oneAtATime(() => modify(code, info)), {
+    validator: (info) => refuseIf(code.whyNotModify(info)),
+    description:
+      'MODIFY the code with its complete new data; immutable fields and the fee variant must stay.',
+  });
+  setHandler(setQrCodeStatusUpdate, (change) => oneAtATime(() => changeStatus(code, change)), {
+    validator: (change) => refuseIf(code.whyNotChangeStatus(change)),
+    description: 'STOP an active code, RESTART a stopped one, or DELETE it (final).',
+  });
+
+  // The handlers are registered before CREATE is queued, and CREATE is queued first: Updates
+  // that arrive meanwhile wait behind it and see the created code.
+  publish(code);
+  if (code.qrcode === undefined) await oneAtATime(() => create(code));
+
+  const maxEvents = input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
+  const historyIsLong = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxEvents;
+  // Only when idle: an Update still running (or queued) would be lost by continue-as-new.
+  await condition(() => (code.status === 'DELETED' || historyIsLong()) && allHandlersFinished());
+  if (code.status === 'DELETED') return code.snapshot();
+  return await continueAsNew<typeof MerchantQrCodeWorkflow>({
+    ...input,
+    continued: code.snapshot(),
+  });
+}
+
+async function create(code: QrCodeRecord): Promise<void> {
+  try {
+    const result = await createQrCode.executeWithOptions(
+      { summary: `CREATE code of store ${code.info.storeId}` },
+      [{ partnerId: code.partnerId, info: code.info }],
+    );
+    code.created(result, Date.now());
+  } catch (err) {
+    code.failed('CREATE', describe(err), Date.now());
+    publish(code);
+    throw gatewayFailed('CREATE', err);
+  }
+  publish(code);
+}
+
+async function modify(code: QrCodeRecord, info: QrCodeInput): Promise<QrCodeState> {
+  const qrcode = recheck(code, code.whyNotModify(info));
+  await applyThroughGateway(code, 'MODIFY', async () => {
+    const result = await modifyQrCode.executeWithOptions(
+      { summary: `MODIFY code of store ${code.info.storeId}` },
+      [{ partnerId: code.partnerId, qrcode, info }],
+    );
+    code.modified(info, result, Date.now());
+  });
+  return code.snapshot();
+}
+
+async function changeStatus(code: QrCodeRecord, change: QrCodeStatusChange): Promise<QrCodeState> {
+  const qrcode = recheck(code, code.whyNotChangeStatus(change));
+  await applyThroughGateway(code, change, async () => {
+    await setQrCodeStatus.executeWithOptions(
+      { summary: `${change} code of store ${code.info.storeId}` },
+      [{ partnerId: code.partnerId, qrcode, status: change }],
+    );
+    code.statusChanged(change, Date.now());
+  });
+  return code.snapshot();
+}
+
+/** Runs one gateway change; a final failure is recorded and fails the Update, the code unchanged. */
+async function applyThroughGateway(
+  code: QrCodeRecord,
+  action: QrCodeChange['action'],
+  apply: () => Promise<void>,
+): Promise<void> {
+  try {
+    await apply();
+  } catch (err) {
+    code.failed(action, describe(err), Date.now());
+    throw gatewayFailed(action, err);
+  } finally {
+    publish(code);
+  }
+}
+
+/** Keeps what the Web UI shows (search attributes, current details) in step with the code. */
+function publish(code: QrCodeRecord): void {
+  const state = code.snapshot();
+  upsertSearchAttributes([
+    { key: QrCodeStatus, value: state.status },
+    { key: AlipayPartnerId, value: state.partnerId },
+    { key: AlipayStoreId, value: state.storeId },
+  ]);
+  const last = state.history.at(-1);
+  setCurrentDetails(
+    [
+      `**${state.status}** — store ${state.storeId} (${state.info.storeName ?? 'taxi'}), ${state.withFee ? 'with' : 'no'} channel fee`,
+      state.qrcode ? `code: ${state.qrcode}` : 'code: not created yet',
+      last
+        ? `last change: ${last.action} ${last.outcome}${last.detail ? ` — ${last.detail}` : ''}`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+  );
+}
+
+/** Validator outcome: a refusal is a typed failure carrying the reason. */
+function refuseIf(reason: string | undefined): void {
+  if (reason)
+    throw ApplicationFailure.create({
+      type: QR_CODE_UPDATE_REJECTED,
+      nonRetryable: true,
+      message: reason,
+    });
+}
+
+/**
+ * The rule is checked again when the Update's turn comes: an earlier one may have changed the
+ * code. Returns the code content, which CREATE (always first in the queue) has set.
+ */
+function recheck(code: QrCodeRecord, reason: string | undefined): string {
+  const refusal = code.qrcode === undefined ? 'the code could not be created' : reason;
+  if (refusal) {
+    throw ApplicationFailure.create({
+      type: QR_CODE_UPDATE_REJECTED,
+      nonRetryable: true,
+      message: `no longer possible after an earlier change: ${refusal}`,
+    });
+  }
+  return code.qrcode as string;
+}
+
+function gatewayFailed(action: string, err: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: QR_CODE_GATEWAY_FAILED,
+    nonRetryable: true,
+    message: `${action} failed at Alipay: ${describe(err)}`,
+    cause: err instanceof Error ? err : undefined,
+  });
+}
+
+/** The innermost message: for an activity failure, the gateway error's own message. */
+function describe(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/**
+ * Runs async steps strictly one after another, in call order: a promise chain, deterministic on
+ * replay. (`condition`-based locks can wake several waiters in one activation.)
+ */
+function serialQueue(): <T>(step: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (step) => {
+    const run = tail.then(step);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
