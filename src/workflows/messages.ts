@@ -1,5 +1,5 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { PaymentNotification, PaymentState } from './payment-types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CancelRequest, PaymentNotification, PaymentState, RefundEntry, RefundRequest } from './payment-types';
 
 /**
  * Every message of the PaymentWorkflow, defined once and imported by the workflow, the
@@ -11,3 +11,15 @@ export const paymentNotifiedSignal = defineSignal<[PaymentNotification]>('paymen
 
 /** Everything an operator needs: status, amounts, timeline. */
 export const paymentStateQuery = defineQuery<PaymentState>('state');
+
+/**
+ * Refund part of the balance. Validated before it is accepted (amount, decimals, balance, window,
+ * state, refund ID reuse); answers the ledger entry (a repeated refund ID answers the first one).
+ */
+export const refundPaymentUpdate = defineUpdate<RefundEntry, [RefundRequest]>('refund');
+
+/** CANCEL the whole payment, on the GMT+8 day of the payment only; answers the state after it. */
+export const cancelPaymentUpdate = defineUpdate<PaymentState, [CancelRequest]>('cancel');
+
+// MerchantQrCodeWorkflow messages (modify, setStatus, state): defined in their own file.
+export * from './qrcode-messages';

@@ -1,25 +1,93 @@
 /**
- * Data shapes of the PaymentWorkflow: its input, the notification it waits for and the state it
- * exposes. Plain JSON-serialisable types (they travel as Temporal payloads).
+ * Data shapes of the PaymentWorkflow: its input, the notification it waits for, the Update
+ * arguments and the state it exposes, plus its workflow ID. Plain JSON-serialisable types (they
+ * travel as Temporal payloads); pure code, usable in the workflow, the HTTP layer and clients.
  */
+/** The signal payload: the gateway layer's verified notification (its domain form). */
+export type { PaymentNotification } from '../alipay';
 
-export type PaymentStatus = 'AWAITING_NOTIFICATION' | 'NOTIFIED' | 'NOTIFICATION_TIMED_OUT';
+/**
+ * Where a payment is in its life.
+ * `AWAITING_NOTIFICATION -> CONFIRMING -> PAID -> PARTIALLY_REFUNDED -> REFUNDED | CLOSED`,
+ * `CONFIRMING | PAID -> REVERSING -> CANCELLED | REFUNDED`, and `FAILED_NEEDS_OPERATOR` whenever
+ * a money-moving call ends without a definite answer. `CLOSED` also ends a payment that was
+ * never made (no notification before the deadline, or Alipay says the trade is closed).
+ */
+export type PaymentStatus =
+  | 'AWAITING_NOTIFICATION'
+  | 'CONFIRMING'
+  | 'PAID'
+  | 'PARTIALLY_REFUNDED'
+  | 'REFUNDED'
+  | 'CLOSED'
+  | 'REVERSING'
+  | 'CANCELLED'
+  | 'FAILED_NEEDS_OPERATOR';
 
+/** What a merchant expects at the counter; the payment is reversed when QUERY disagrees. */
+export interface ExpectedOrder {
+  /** Decimal in major units, e.g. `"88.00"`. */
+  amount: string;
+  currency: string;
+  /** The merchant's order reference, for the timeline. */
+  orderId?: string;
+}
+
+/** Start input of the PaymentWorkflow. */
 export interface PaymentWorkflowInput {
   partnerId: string;
   outTradeNo: string;
-  /** How long to wait for the payment notification before giving up. */
+  /** How long to wait for the payment notification (default {@link DEFAULT_NOTIFICATION_TIMEOUT_MS}). */
   notificationTimeoutMs?: number;
+  /** Set for merchant-started payments: QUERY's amount and currency must match. */
+  expected?: ExpectedOrder;
+  /**
+   * Whether the store's code is known and active, as the MerchantQrCodeWorkflow says
+   * (undefined: not checked). `false` reverses the payment.
+   */
+  codeActive?: boolean;
+  /** How long after payment refunds are accepted (default {@link DEFAULT_REFUND_WINDOW_MS}). */
+  refundWindowMs?: number;
+  /** Continue-as-new once the history has this many events (default {@link DEFAULT_MAX_HISTORY_EVENTS}). */
+  maxHistoryEvents?: number;
+  /** Set by the workflow itself when it continues as new; never by a caller. */
+  continued?: PaymentState;
 }
 
-/** The domain view of a verified notification (the MAPI form is mapped in src/alipay). */
-export interface PaymentNotification {
-  notifyId: string;
-  outTradeNo: string;
-  tradeNo?: string;
-  tradeStatus: string;
-  /** Every field as received, for the audit trail. */
-  fields: Record<string, string>;
+/** `refund` Update argument. */
+export interface RefundRequest {
+  /** Stable per intended refund (Alipay `partner_refund_id`); a repeat returns the first result. */
+  refundId: string;
+  /** Decimal in major units of the payment's currency, e.g. `"12.50"`. */
+  amount: string;
+  /** Optional; must equal the payment's currency when given. */
+  currency?: string;
+  reason?: string;
+}
+
+/** `cancel` Update argument. */
+export interface CancelRequest {
+  reason?: string;
+}
+
+export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'UNKNOWN';
+
+/** One entry of the refund ledger (the automatic full refund of a reversal included). */
+export interface RefundEntry {
+  refundId: string;
+  amountMinor: number;
+  /** The same amount as a decimal string (`"12.50"`). */
+  amount: string;
+  currency: string;
+  status: RefundStatus;
+  reason?: string;
+  /** Why it failed or is unknown (the failure type and message). */
+  failure?: string;
+  /** True for the full refund of an automatic reversal. */
+  reversal?: boolean;
+  /** Epoch ms, workflow clock. */
+  requestedAt: number;
+  finishedAt?: number;
 }
 
 export interface TimelineEvent {
@@ -29,10 +97,69 @@ export interface TimelineEvent {
   detail?: string;
 }
 
+/** How an automatic reversal ended, and why it was needed. */
+export interface ReversalRecord {
+  reason: string;
+  method?: 'CANCEL' | 'REFUND';
+  outcome: 'PENDING' | 'DONE' | 'NOT_NEEDED' | 'UNKNOWN';
+  detail?: string;
+}
+
+/** What query `state` returns (and the workflow's result). Amounts in minor units and decimals. */
 export interface PaymentState {
   status: PaymentStatus;
   partnerId: string;
   outTradeNo: string;
   tradeNo?: string;
+  storeId?: string;
+  currency?: string;
+  paidMinor: number;
+  refundedMinor: number;
+  /** Held by refunds in flight (and unknown refunds until resolved). */
+  reservedMinor: number;
+  /** `paid - refunded - reserved`: what a new refund may take. */
+  refundableMinor: number;
+  paid?: string;
+  refunded?: string;
+  refundable?: string;
+  /** Payment time (epoch ms) from QUERY, else from the notification. */
+  paidAt?: number;
+  /** When CANCEL stops being possible (end of the GMT+8 transaction day). */
+  cancelDeadline?: number;
+  /** When refunds stop being accepted. */
+  refundDeadline?: number;
+  /** When the last refund or reversal succeeded (epoch ms): search attribute `LastRefundAt`. */
+  lastRefundAt?: number;
+  /** Why the payment needs an operator (set with FAILED_NEEDS_OPERATOR). */
+  operatorReason?: string;
+  reversal?: ReversalRecord;
+  refunds: RefundEntry[];
+  /** Newest last; capped at {@link MAX_TIMELINE_EVENTS} (oldest dropped). */
   timeline: TimelineEvent[];
+  /** Every notification ID received (dedupe across continue-as-new). */
+  notifyIds: string[];
+  continuedRuns: number;
+}
+
+/** Alipay retries a notification for about 25 hours; one day is the default patience. */
+export const DEFAULT_NOTIFICATION_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/** Refund period after payment when the input does not say (config default: 90 days). */
+export const DEFAULT_REFUND_WINDOW_MS = 90 * 24 * 60 * 60 * 1000;
+export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
+export const MAX_TIMELINE_EVENTS = 200;
+
+/** Failure type of a refund or cancel Update refused by its validator (nothing was sent). */
+export const PAYMENT_UPDATE_REJECTED = 'PaymentUpdateRejected';
+/** Failure type of a refund or cancel Update that Alipay refused or that could not be completed. */
+export const PAYMENT_UPDATE_FAILED = 'PaymentUpdateFailed';
+/** Failure type when a workflow asks about a partner the worker does not sign for (nothing was sent). */
+export const PAYMENT_PARTNER_MISMATCH = 'PaymentPartnerMismatch';
+
+/**
+ * The ID of the one PaymentWorkflow of an Alipay transaction: partner + `out_trade_no`, readable
+ * in the Web UI (`payment/2088101122136241/OT-123`). Pure: safe in workflows, the receiver and
+ * clients.
+ */
+export function paymentWorkflowId(partnerId: string, outTradeNo: string): string {
+  return `payment/${partnerId}/${outTradeNo}`;
 }

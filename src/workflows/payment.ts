@@ -1,56 +1,434 @@
-import { condition, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { paymentNotifiedSignal, paymentStateQuery } from './messages';
-import type { PaymentNotification, PaymentState, PaymentWorkflowInput } from './payment-types';
-import { AlipayOutTradeNo, AlipayPartnerId, AlipayTradeNo, PaymentStatus } from '../search-attributes';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MerchantEvent, PaymentConfirmation, PaymentRef } from '../activities/payment';
+import { formatMinor, parseMoney } from '../money';
+import {
+  AlipayOutTradeNo,
+  AlipayPartnerId,
+  AlipayStoreId,
+  AlipayTradeNo,
+  LastRefundAt,
+  PaidMinor,
+  PaymentCurrency,
+  PaymentStatus,
+  RefundedMinor,
+} from '../search-attributes';
+import {
+  cancelPaymentUpdate,
+  paymentNotifiedSignal,
+  paymentStateQuery,
+  refundPaymentUpdate,
+} from './messages';
+import { PaymentBook, PaymentRequestRejected } from './payment-book';
+import {
+  cancelBeforeMidnight,
+  confirmPayment,
+  describeFailure,
+  notifyMerchant,
+  refundPayment,
+  tradeIsClosed,
+} from './payment-calls';
+import {
+  DEFAULT_MAX_HISTORY_EVENTS,
+  DEFAULT_NOTIFICATION_TIMEOUT_MS,
+  DEFAULT_REFUND_WINDOW_MS,
+  PAYMENT_UPDATE_FAILED,
+  PAYMENT_UPDATE_REJECTED,
+  type PaymentNotification,
+  type PaymentState,
+  type PaymentWorkflowInput,
+  type RefundEntry,
+  type RefundRequest,
+} from './payment-types';
+import { SerialQueue } from './serial-queue';
 
-/** Alipay retries a notification for about 25 hours; one day is the default patience. */
-export const DEFAULT_NOTIFICATION_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+export { paymentWorkflowId, DEFAULT_NOTIFICATION_TIMEOUT_MS } from './payment-types';
 
 /**
- * One Alipay transaction, from its payment notification onwards.
+ * One Alipay transaction, from its payment notification until its refund window closes.
+ * ID: {@link paymentWorkflowId}. Started by the notification receiver with signal-with-start.
  *
- * Foundation skeleton: waits (durably) for the payment notification with a deadline and records
- * what happened. Confirmation, reversal and refunds follow in later steps.
+ * Story: wait for the notification; confirm it with QUERY (amount and currency from Alipay);
+ * tell the merchant; PAID. Anything wrong on the way reverses the payment (CANCEL on its GMT+8
+ * day, REFUND after). Then serve `refund` and `cancel` Updates one at a time until the window
+ * closes or nothing is left; continue as new between Updates when the history grows.
  */
 export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentState> {
-  const state: PaymentState = {
-    status: 'AWAITING_NOTIFICATION',
-    partnerId: input.partnerId,
-    outTradeNo: input.outTradeNo,
-    timeline: [{ at: Date.now(), event: 'STARTED' }],
-  };
-  let notification: PaymentNotification | undefined;
-
-  setHandler(paymentStateQuery, () => state);
-  setHandler(paymentNotifiedSignal, (received) => {
-    // Alipay re-sends notifications: the first one wins, repeats are only recorded.
-    state.timeline.push({ at: Date.now(), event: 'NOTIFICATION_RECEIVED', detail: received.notifyId });
-    notification ??= received;
+  const book = new PaymentBook(input.continued ?? input);
+  const ref = (): PaymentRef => ({
+    partnerId: book.state.partnerId,
+    outTradeNo: book.state.outTradeNo,
+    ...(book.state.tradeNo ? { tradeNo: book.state.tradeNo } : {}),
   });
-  publish(state);
-
-  const arrived = await condition(
-    () => notification !== undefined,
-    input.notificationTimeoutMs ?? DEFAULT_NOTIFICATION_TIMEOUT_MS,
-  );
-  if (!arrived || !notification) {
-    state.status = 'NOTIFICATION_TIMED_OUT';
-    state.timeline.push({ at: Date.now(), event: 'NOTIFICATION_TIMED_OUT' });
+  const refundWindowMs = input.refundWindowMs ?? DEFAULT_REFUND_WINDOW_MS;
+  const oneAtATime = new SerialQueue();
+  let notification: PaymentNotification | undefined;
+  // Recorded before the handlers exist: a signal-with-start signal is delivered as they register.
+  if (input.continued) {
+    book.state.continuedRuns += 1;
+    book.record('CONTINUED_AS_NEW', `run ${book.state.continuedRuns}`);
   } else {
-    state.status = 'NOTIFIED';
-    state.tradeNo = notification.tradeNo;
+    book.record(
+      'STARTED',
+      input.expected ? `expecting ${input.expected.amount} ${input.expected.currency}` : undefined,
+    );
   }
-  publish(state);
-  return state;
+
+  setHandler(paymentStateQuery, () => book.state, {
+    description:
+      'Status, amounts (minor units and decimals), refund ledger, reversal and timeline.',
+  });
+  setHandler(
+    paymentNotifiedSignal,
+    (received) => {
+      // Alipay re-sends notifications: dedupe by notify_id; later ones are only recorded, so the
+      // state never moves backwards (QUERY, not the notification, is the truth).
+      if (book.state.notifyIds.includes(received.notifyId)) {
+        book.record('NOTIFICATION_REPEATED', received.notifyId);
+      } else if (notification === undefined && book.status === 'AWAITING_NOTIFICATION') {
+        book.state.notifyIds.push(received.notifyId);
+        notification = received;
+        book.record(
+          'NOTIFICATION_RECEIVED',
+          `${received.notifyId} ${received.tradeStatus ?? ''}`.trim(),
+        );
+      } else {
+        book.state.notifyIds.push(received.notifyId);
+        book.record(
+          'NOTIFICATION_LATE',
+          `${received.notifyId} ${received.tradeStatus ?? ''} (status stays ${book.status})`,
+        );
+      }
+    },
+    { description: 'A verified Alipay payment notification (deduplicated by notify_id).' },
+  );
+  setHandler(refundPaymentUpdate, (req) => refund(req), {
+    validator: (req) => refuseIfInvalid(() => book.checkRefund(req)),
+    description:
+      'Refund part of the balance: {refundId, amount, currency?, reason?}. A repeated refundId answers the first result.',
+  });
+  setHandler(cancelPaymentUpdate, (req) => oneAtATime.run(() => merchantCancel(req?.reason)), {
+    validator: (_req) => refuseIfInvalid(() => book.checkCancel()),
+    description: 'CANCEL the whole payment (GMT+8 day of the payment only, before any refund).',
+  });
+
+  if (!input.continued) {
+    publish(book);
+    const arrived = await condition(
+      () => notification !== undefined,
+      input.notificationTimeoutMs ?? DEFAULT_NOTIFICATION_TIMEOUT_MS,
+    );
+    if (!arrived || !notification) {
+      book.record('NOTIFICATION_TIMED_OUT');
+      book.moveTo('CLOSED', 'no payment notification before the deadline');
+      publish(book);
+      return book.state;
+    }
+    await confirmAndHandOver(notification);
+  }
+  publish(book);
+
+  await stayOpenForRefunds();
+  if (!book.isFinal && book.status !== 'FAILED_NEEDS_OPERATOR')
+    book.moveTo('CLOSED', 'refund window ended');
+  publish(book);
+  return book.state;
+
+  // --- the story's chapters -----------------------------------------------------------------
+
+  /** Steps 2-4: QUERY, check, merchant hook, PAID; any problem reverses the payment. */
+  async function confirmAndHandOver(n: PaymentNotification): Promise<void> {
+    book.state.tradeNo = n.tradeNo;
+    if (n.storeId) book.state.storeId = n.storeId;
+    book.moveTo('CONFIRMING', n.notifyId);
+    publish(book);
+
+    let trade: PaymentConfirmation;
+    try {
+      trade = await confirmPayment(ref(), n.notifyId);
+    } catch (err) {
+      // Amount and day come from the notification when QUERY never answered.
+      const { type, message } = describeFailure(err);
+      if (n.amount)
+        book.setPaid(n.amount.minor, n.amount.currency, n.paidAt ?? Date.now(), refundWindowMs);
+      return reverse(`QUERY never conclusive (${type}: ${message})`);
+    }
+    if (trade.tradeNo) book.state.tradeNo = trade.tradeNo;
+    if (trade.status === 'TRADE_CLOSED') {
+      book.moveTo('CLOSED', 'Alipay reports the trade closed: nothing was paid');
+      return;
+    }
+    book.setPaid(
+      trade.amount.minor,
+      trade.amount.currency,
+      trade.paidAt ?? n.paidAt ?? Date.now(),
+      refundWindowMs,
+    );
+    book.record('CONFIRMED', `${book.state.paid} ${book.state.currency} ${trade.status}`);
+
+    const problems = whatIsWrong(n, trade);
+    if (problems.length > 0) return reverse(problems.join('; '));
+
+    try {
+      await notifyMerchant(event('payment.confirmed', book.state.paidMinor));
+    } catch (err) {
+      const { type, message } = describeFailure(err);
+      return reverse(`merchant hook failed for good (${type}: ${message})`);
+    }
+    book.moveTo('PAID');
+  }
+
+  /** The checks of MAPI.md §12.5 plus the merchant's expectations; empty when all is well. */
+  function whatIsWrong(n: PaymentNotification, trade: PaymentConfirmation): string[] {
+    const problems: string[] = [];
+    if (trade.notifyVerified === false)
+      problems.push(`notify_verify answered false for ${n.notifyId}`);
+    if (n.partner && n.partner !== book.state.partnerId)
+      problems.push(`notification for partner ${n.partner}`);
+    if (n.outTradeNo && n.outTradeNo !== book.state.outTradeNo)
+      problems.push(`notification for out_trade_no ${n.outTradeNo}`);
+    if (trade.outTradeNo !== book.state.outTradeNo)
+      problems.push(`QUERY answered for out_trade_no ${trade.outTradeNo}`);
+    if (trade.status !== 'TRADE_SUCCESS' && trade.status !== 'TRADE_FINISHED')
+      problems.push(`trade status ${trade.status}`);
+    if (trade.amount.minor <= 0) problems.push('amount is not positive');
+    if (input.codeActive === false) problems.push('the store code is unknown or not active');
+    if (input.expected) {
+      const { amount, currency, orderId } = input.expected;
+      let expectedMinor: number | undefined;
+      try {
+        expectedMinor = parseMoney(amount, currency).minor;
+      } catch {
+        problems.push(`expected amount ${amount} ${currency} is invalid`);
+      }
+      if (
+        expectedMinor !== undefined &&
+        (currency !== trade.amount.currency || expectedMinor !== trade.amount.minor)
+      ) {
+        problems.push(
+          `paid ${formatMinor(trade.amount.minor, trade.amount.currency)} ${trade.amount.currency}, expected ${amount} ${currency}${orderId ? ` for order ${orderId}` : ''}`,
+        );
+      }
+    }
+    return problems;
+  }
+
+  /** Step 4: CANCEL while the transaction day lasts, full REFUND after; never silent. */
+  async function reverse(reason: string): Promise<void> {
+    book.state.reversal = { reason, outcome: 'PENDING' };
+    book.moveTo('REVERSING', reason);
+    publish(book);
+
+    if (book.canCancelNow()) {
+      const cancel = await cancelBeforeMidnight(ref(), book.state.cancelDeadline as number);
+      if (cancel.status === 'CANCELLED')
+        return reversed('CANCEL', cancel.action ? `action=${cancel.action}` : undefined);
+      book.record('CANCEL_NOT_DONE', cancel.failure);
+    }
+    const amountMinor = book.state.paidMinor - book.state.refundedMinor - book.state.reservedMinor;
+    if (amountMinor <= 0)
+      return operatorNeeded(
+        book.state.paidMinor > 0
+          ? 'the balance is reserved by refunds in flight'
+          : 'the paid amount is unknown: nothing to refund by',
+      );
+    const entry = book.reserveRefund(
+      { refundId: `RV-${uuid4()}`, amount: '', reason: `reversal: ${reason}`.slice(0, 128) },
+      amountMinor,
+      true,
+    );
+    publish(book);
+    const outcome = await refundPayment(ref(), entry);
+    book.settleRefund(entry, outcome.status, 'failure' in outcome ? outcome.failure : undefined);
+    if (outcome.status === 'SUCCEEDED') return reversed('REFUND');
+    // A CANCEL in flight at midnight may have gone through after all: then REFUND is refused.
+    if (outcome.status === 'FAILED' && (await tradeIsClosed(ref())))
+      return reversed('CANCEL', 'confirmed by QUERY after REFUND was refused');
+    return operatorNeeded(`automatic REFUND ${outcome.status}: ${outcome.failure}`);
+  }
+
+  async function reversed(method: 'CANCEL' | 'REFUND', detail?: string): Promise<void> {
+    book.state.reversal = {
+      ...book.state.reversal!,
+      method,
+      outcome: 'DONE',
+      ...(detail ? { detail } : {}),
+    };
+    if (method === 'CANCEL') book.state.lastRefundAt = Date.now();
+    book.moveTo(method === 'CANCEL' ? 'CANCELLED' : 'REFUNDED', detail);
+    publish(book);
+    await tellMerchant(
+      event('payment.reversed', book.state.paidMinor, {
+        method,
+        reason: book.state.reversal.reason,
+      }),
+    );
+  }
+
+  function operatorNeeded(why: string): void {
+    if (book.state.reversal)
+      book.state.reversal = { ...book.state.reversal, outcome: 'UNKNOWN', detail: why };
+    book.needsOperator(why);
+    publish(book);
+  }
+
+  /** Step 5: one refund, with its amount reserved before it waits for its turn. */
+  async function refund(req: RefundRequest): Promise<RefundEntry> {
+    const { minor, existing } = refuseIfInvalid(() => book.checkRefund(req));
+    if (existing) {
+      await condition(() => existing.status !== 'PENDING');
+      return existing;
+    }
+    const entry = book.reserveRefund(req, minor);
+    publish(book);
+    await oneAtATime.run(async () => {
+      const outcome = await refundPayment(ref(), entry);
+      book.settleRefund(entry, outcome.status, 'failure' in outcome ? outcome.failure : undefined);
+      if (outcome.status === 'UNKNOWN')
+        return operatorNeeded(`REFUND ${entry.refundId} outcome unknown: ${outcome.failure}`);
+      if (outcome.status === 'SUCCEEDED' && book.status !== 'FAILED_NEEDS_OPERATOR')
+        book.moveTo(book.refundedStatus());
+      publish(book);
+      if (outcome.status === 'SUCCEEDED') {
+        await tellMerchant(
+          event('refund.succeeded', entry.amountMinor, {
+            refundId: entry.refundId,
+            ...(entry.reason ? { reason: entry.reason } : {}),
+          }),
+        );
+      }
+    });
+    return entry;
+  }
+
+  /** Step 6: the merchant's CANCEL (the validator checked the day; re-checked in turn). */
+  async function merchantCancel(reason?: string): Promise<PaymentState> {
+    refuseIfInvalid(() => book.checkCancel());
+    book.state.reversal = {
+      reason: reason ? `merchant cancel: ${reason}` : 'merchant cancel',
+      outcome: 'PENDING',
+    };
+    book.moveTo('REVERSING', book.state.reversal.reason);
+    publish(book);
+    const cancel = await cancelBeforeMidnight(ref(), book.state.cancelDeadline as number);
+    if (cancel.status === 'CANCELLED') {
+      await reversed('CANCEL', cancel.action ? `action=${cancel.action}` : undefined);
+      return book.state;
+    }
+    if (cancel.status !== 'REFUSED' && (await tradeIsClosed(ref()))) {
+      await reversed('CANCEL', 'confirmed by QUERY');
+      return book.state;
+    }
+    book.state.reversal = { ...book.state.reversal, outcome: 'NOT_NEEDED', detail: cancel.failure };
+    book.moveTo('PAID', `cancel failed: ${cancel.failure}`);
+    publish(book);
+    throw ApplicationFailure.create({
+      type: PAYMENT_UPDATE_FAILED,
+      nonRetryable: true,
+      message: `CANCEL failed: ${cancel.failure}`,
+    });
+  }
+
+  /** Step 7: open for refunds until the window closes or nothing is left; continue as new when idle. */
+  async function stayOpenForRefunds(): Promise<void> {
+    const maxEvents = input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
+    const historyLarge = () =>
+      workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxEvents;
+    const windowEnd =
+      book.state.refundDeadline ?? workflowInfo().runStartTime.getTime() + refundWindowMs;
+    for (;;) {
+      const left = windowEnd - Date.now();
+      const woken = left > 0 && (await condition(() => book.isFinal || historyLarge(), left));
+      // Handlers in flight finish first: an Update is never cut off by completion or a new run.
+      await condition(() => allHandlersFinished() && oneAtATime.idle);
+      if (!woken || book.isFinal) return;
+      if (historyLarge()) {
+        publish(book);
+        await continueAsNew<typeof PaymentWorkflow>({ ...input, continued: book.state });
+      }
+    }
+  }
+
+  function event(
+    type: MerchantEvent['type'],
+    minor: number,
+    extra: Partial<MerchantEvent> = {},
+  ): MerchantEvent {
+    const currency = book.state.currency ?? 'XXX';
+    return {
+      type,
+      eventId: `${book.state.outTradeNo}/${type}${extra.refundId ? `/${extra.refundId}` : ''}`,
+      partnerId: book.state.partnerId,
+      outTradeNo: book.state.outTradeNo,
+      ...(book.state.tradeNo ? { tradeNo: book.state.tradeNo } : {}),
+      currency,
+      amount: book.state.currency ? formatMinor(minor, currency) : String(minor),
+      amountMinor: minor,
+      at: Date.now(),
+      ...extra,
+    };
+  }
+
+  /** After the fact (a reversal or refund done): a failing hook is recorded, nothing is undone. */
+  async function tellMerchant(e: MerchantEvent): Promise<void> {
+    try {
+      await notifyMerchant(e);
+    } catch (err) {
+      const { type, message } = describeFailure(err);
+      book.record('MERCHANT_HOOK_FAILED', `${e.type}: ${type}: ${message}`);
+    }
+  }
+}
+
+/** Runs a validator check; a refusal becomes a clear, typed Update failure. */
+function refuseIfInvalid<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof PaymentRequestRejected) {
+      throw ApplicationFailure.create({
+        type: PAYMENT_UPDATE_REJECTED,
+        nonRetryable: true,
+        message: err.message,
+      });
+    }
+    throw err;
+  }
 }
 
 /** Keeps what the Web UI shows (search attributes, current details) in step with the state. */
-function publish(state: PaymentState): void {
+function publish(book: PaymentBook): void {
+  const s = book.state;
   upsertSearchAttributes([
-    { key: PaymentStatus, value: state.status },
-    { key: AlipayPartnerId, value: state.partnerId },
-    { key: AlipayOutTradeNo, value: state.outTradeNo },
-    ...(state.tradeNo ? [{ key: AlipayTradeNo, value: state.tradeNo }] : []),
+    { key: PaymentStatus, value: s.status },
+    { key: AlipayPartnerId, value: s.partnerId },
+    { key: AlipayOutTradeNo, value: s.outTradeNo },
+    ...(s.tradeNo ? [{ key: AlipayTradeNo, value: s.tradeNo }] : []),
+    ...(s.storeId ? [{ key: AlipayStoreId, value: s.storeId }] : []),
+    ...(s.currency ? [{ key: PaymentCurrency, value: s.currency }] : []),
+    { key: PaidMinor, value: s.paidMinor },
+    { key: RefundedMinor, value: s.refundedMinor },
+    ...(s.lastRefundAt !== undefined
+      ? [{ key: LastRefundAt, value: new Date(s.lastRefundAt) }]
+      : []),
   ]);
-  setCurrentDetails(`**${state.status}** — out_trade_no ${state.outTradeNo}`);
+  const amounts = s.currency
+    ? ` — paid ${s.paid} ${s.currency}, refunded ${s.refunded}, refundable ${s.refundable}`
+    : '';
+  const operator = s.operatorReason ? `\n\n**Needs an operator:** ${s.operatorReason}` : '';
+  const reversal = s.reversal
+    ? `\n\nReversal: ${s.reversal.method ?? '…'} ${s.reversal.outcome} (${s.reversal.reason})`
+    : '';
+  setCurrentDetails(
+    `**${s.status}** — out_trade_no ${s.outTradeNo}${s.tradeNo ? `, trade_no ${s.tradeNo}` : ''}${amounts}; ${s.refunds.length} refund(s)${reversal}${operator}`,
+  );
 }

@@ -1,0 +1,225 @@
+import { formatMinor, parseMoney, InvalidMoneyError } from '../money';
+import { endOfGmt8Day } from '../time';
+import {
+  MAX_TIMELINE_EVENTS,
+  type PaymentState,
+  type PaymentStatus,
+  type RefundEntry,
+  type RefundRequest,
+} from './payment-types';
+
+/** Statuses in which the merchant may refund. */
+const REFUNDABLE: readonly PaymentStatus[] = ['PAID', 'PARTIALLY_REFUNDED'];
+/** Statuses after which nothing can change any more. */
+const FINAL: readonly PaymentStatus[] = ['REFUNDED', 'CLOSED', 'CANCELLED'];
+
+/** A refund or cancel request that is refused before anything is sent. */
+export class PaymentRequestRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PaymentRequestRejected';
+  }
+}
+
+/**
+ * The state of one payment that the main story and the message handlers share (as in the
+ * `safe-message-handlers` sample): amounts, the refund ledger, the timeline and the checks that
+ * keep them consistent. Pure and deterministic: time is the workflow clock (`Date.now()` inside a
+ * workflow). Amounts are integer minor units; decimals are derived for people.
+ */
+export class PaymentBook {
+  readonly state: PaymentState;
+
+  constructor(init: { partnerId: string; outTradeNo: string } | PaymentState) {
+    this.state =
+      'refunds' in init
+        ? init
+        : {
+            status: 'AWAITING_NOTIFICATION',
+            partnerId: init.partnerId,
+            outTradeNo: init.outTradeNo,
+            paidMinor: 0,
+            refundedMinor: 0,
+            reservedMinor: 0,
+            refundableMinor: 0,
+            refunds: [],
+            timeline: [],
+            notifyIds: [],
+            continuedRuns: 0,
+          };
+  }
+
+  get status(): PaymentStatus {
+    return this.state.status;
+  }
+
+  get remainingMinor(): number {
+    return this.state.paidMinor - this.state.refundedMinor - this.state.reservedMinor;
+  }
+
+  get isFinal(): boolean {
+    return FINAL.includes(this.state.status);
+  }
+
+  /** Appends to the timeline (newest last, oldest dropped beyond the cap). */
+  record(event: string, detail?: string): void {
+    this.state.timeline.push({ at: Date.now(), event, ...(detail ? { detail } : {}) });
+    if (this.state.timeline.length > MAX_TIMELINE_EVENTS) this.state.timeline.shift();
+  }
+
+  /** Moves to `status` and records it; the only way the status changes. */
+  moveTo(status: PaymentStatus, detail?: string): void {
+    this.state.status = status;
+    this.record(status, detail);
+  }
+
+  /** Marks a money-moving outcome nobody knows: loud, searchable, and never overwritten silently. */
+  needsOperator(reason: string): void {
+    this.state.operatorReason = reason;
+    this.moveTo('FAILED_NEEDS_OPERATOR', reason);
+  }
+
+  /** Sets the confirmed amount and the deadlines that follow from the payment time. */
+  setPaid(minor: number, currency: string, paidAt: number, refundWindowMs: number): void {
+    this.state.paidMinor = minor;
+    this.state.currency = currency;
+    this.state.paidAt = paidAt;
+    this.state.cancelDeadline = endOfGmt8Day(paidAt);
+    this.state.refundDeadline = paidAt + refundWindowMs;
+    this.refreshAmounts();
+  }
+
+  /** True while CANCEL may still be used: the GMT+8 day of the payment has not ended. */
+  canCancelNow(): boolean {
+    return this.state.cancelDeadline !== undefined && Date.now() < this.state.cancelDeadline;
+  }
+
+  refundWindowOpen(): boolean {
+    return this.state.refundDeadline !== undefined && Date.now() < this.state.refundDeadline;
+  }
+
+  findRefund(refundId: string): RefundEntry | undefined {
+    return this.state.refunds.find((r) => r.refundId === refundId);
+  }
+
+  /**
+   * The validator's checks for a `refund` Update. Returns the existing entry for a repeat of an
+   * earlier request (same ID and parameters), throws {@link PaymentRequestRejected} otherwise.
+   */
+  checkRefund(req: RefundRequest): { minor: number; existing?: RefundEntry } {
+    const { currency } = this.state;
+    if (typeof req?.refundId !== 'string' || req.refundId.trim() === '')
+      reject('refundId is required');
+    if (req.refundId.length > 64) reject('refundId is longer than 64 characters');
+    if (req.refundId === this.state.outTradeNo)
+      reject('refundId must differ from the out_trade_no');
+    if (!currency)
+      reject(`no refund before the payment is confirmed (status ${this.state.status})`);
+    if (req.currency !== undefined && req.currency !== currency) {
+      reject(`currency ${req.currency} differs from the payment's ${currency}`);
+    }
+    let minor: number;
+    try {
+      minor = parseMoney(String(req.amount ?? ''), currency).minor;
+    } catch (err) {
+      reject(
+        err instanceof InvalidMoneyError ? err.message : `invalid amount ${String(req.amount)}`,
+      );
+    }
+    const existing = this.findRefund(req.refundId);
+    if (existing) {
+      if (
+        existing.amountMinor !== minor ||
+        (existing.reason ?? '') !== (req.reason ?? '') ||
+        existing.reversal
+      ) {
+        reject(
+          `refundId ${req.refundId} was already used with other parameters (${existing.amount} ${existing.currency})`,
+        );
+      }
+      return { minor, existing };
+    }
+    if (minor <= 0) reject('amount must be greater than zero');
+    if (!REFUNDABLE.includes(this.state.status))
+      reject(`a ${this.state.status} payment cannot be refunded`);
+    if (!this.refundWindowOpen()) reject('the refund window of this payment has closed');
+    if (minor > this.remainingMinor) {
+      reject(
+        `amount ${formatMinor(minor, currency)} exceeds the refundable ${formatMinor(Math.max(0, this.remainingMinor), currency)} ${currency}`,
+      );
+    }
+    return { minor };
+  }
+
+  /** Opens a ledger entry and reserves its amount (synchronously, before any await). */
+  reserveRefund(req: RefundRequest, minor: number, reversal = false): RefundEntry {
+    const currency = this.state.currency as string;
+    const entry: RefundEntry = {
+      refundId: req.refundId,
+      amountMinor: minor,
+      amount: formatMinor(minor, currency),
+      currency,
+      status: 'PENDING',
+      ...(req.reason ? { reason: req.reason } : {}),
+      ...(reversal ? { reversal: true } : {}),
+      requestedAt: Date.now(),
+    };
+    this.state.refunds.push(entry);
+    this.state.reservedMinor += minor;
+    this.refreshAmounts();
+    this.record('REFUND_REQUESTED', `${entry.refundId} ${entry.amount} ${currency}`);
+    return entry;
+  }
+
+  /** Closes a ledger entry: success moves the amount to refunded, failure releases it, unknown keeps it reserved. */
+  settleRefund(
+    entry: RefundEntry,
+    status: 'SUCCEEDED' | 'FAILED' | 'UNKNOWN',
+    failure?: string,
+  ): void {
+    entry.status = status;
+    entry.finishedAt = Date.now();
+    if (failure) entry.failure = failure;
+    if (status !== 'UNKNOWN') this.state.reservedMinor -= entry.amountMinor;
+    if (status === 'SUCCEEDED') {
+      this.state.refundedMinor += entry.amountMinor;
+      this.state.lastRefundAt = entry.finishedAt;
+    }
+    this.refreshAmounts();
+    this.record(
+      `REFUND_${status}`,
+      `${entry.refundId} ${entry.amount} ${entry.currency}${failure ? `: ${failure}` : ''}`,
+    );
+  }
+
+  /** The status a paid payment has after its refunds. */
+  refundedStatus(): PaymentStatus {
+    if (this.state.refundedMinor >= this.state.paidMinor && this.state.paidMinor > 0)
+      return 'REFUNDED';
+    return this.state.refundedMinor > 0 ? 'PARTIALLY_REFUNDED' : 'PAID';
+  }
+
+  /** The validator's checks for a `cancel` Update. */
+  checkCancel(): void {
+    if (this.state.status !== 'PAID')
+      reject(`a ${this.state.status} payment cannot be cancelled (only PAID, with no refunds)`);
+    if (this.state.reservedMinor > 0 || this.state.refundedMinor > 0)
+      reject('a payment with refunds cannot be cancelled');
+    if (!this.canCancelNow())
+      reject('CANCEL is only possible on the GMT+8 day of the payment; use refund');
+  }
+
+  private refreshAmounts(): void {
+    const s = this.state;
+    s.refundableMinor = Math.max(0, this.remainingMinor);
+    if (s.currency) {
+      s.paid = formatMinor(s.paidMinor, s.currency);
+      s.refunded = formatMinor(s.refundedMinor, s.currency);
+      s.refundable = formatMinor(s.refundableMinor, s.currency);
+    }
+  }
+}
+
+function reject(message: string): never {
+  throw new PaymentRequestRejected(message);
+}

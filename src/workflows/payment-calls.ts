@@ -1,0 +1,180 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  proxyActivities,
+  sleep,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { MerchantEvent, PaymentActivities, PaymentRef } from '../activities/payment';
+import type { Money } from '../money';
+import { gatewayRetryPolicy } from './gateway-retry';
+import { PAYMENT_PARTNER_MISMATCH, type RefundEntry } from './payment-types';
+
+/**
+ * The PaymentWorkflow's calls to its activities: timeouts, retry policies, summaries, and what a
+ * final failure means for money. Workflow code (deterministic, no I/O).
+ */
+
+// Gateway calls heartbeat every second (see src/activities/payment.ts): a dead worker is noticed
+// in 10 s, and a cancellation (CANCEL racing midnight) reaches the HTTP call.
+const GATEWAY: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  heartbeatTimeout: '10s',
+  retry: gatewayRetryPolicy([PAYMENT_PARTNER_MISMATCH]),
+};
+
+// QUERY: a handful of tries (about a minute of back-off) before the confirmation counts as
+// inconclusive and the payment is reversed.
+const CONFIRM: ActivityOptions = { ...GATEWAY, retry: { ...GATEWAY.retry, maximumAttempts: 6 } };
+// CANCEL retries without limit: the workflow's midnight timer is what ends it.
+const CANCEL: ActivityOptions = GATEWAY;
+// REFUND retries with the same refund ID until Alipay answers for good; after a day without an
+// answer the outcome is UNKNOWN and an operator takes over.
+const REFUND: ActivityOptions = { ...GATEWAY, scheduleToCloseTimeout: '1d' };
+// The merchant's webhook: a few tries; a hook that fails for good reverses a new payment.
+const HOOK: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  heartbeatTimeout: '10s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 5,
+  },
+};
+
+const acts = proxyActivities<PaymentActivities>(GATEWAY);
+
+/**
+ * Failure types after which Alipay has definitely NOT moved money: it refused the request, or
+ * nothing was sent. Any other final failure of CANCEL/REFUND (retries exhausted, an unknown
+ * code, a bad signature on the answer…) leaves the outcome unknown.
+ */
+const REFUSED_FOR_SURE: readonly string[] = [
+  'AlipayBusinessError',
+  'AlipayGatewayError',
+  'AlipayRequestValidationError',
+  PAYMENT_PARTNER_MISMATCH,
+];
+
+/** The failure type and a one-line reason of an activity failure. */
+export function describeFailure(err: unknown): { type: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure)
+    return { type: cause.type ?? 'Error', message: cause.message };
+  if (cause instanceof TimeoutFailure)
+    return { type: 'Timeout', message: `timed out (${cause.timeoutType})` };
+  if (cause instanceof Error) return { type: cause.name, message: cause.message };
+  return { type: 'Error', message: String(cause) };
+}
+
+export function confirmPayment(ref: PaymentRef, notifyId: string | undefined) {
+  return acts.confirmPayment.executeWithOptions(
+    { ...CONFIRM, summary: `QUERY ${ref.outTradeNo}` },
+    [{ ...ref, ...(notifyId ? { notifyId } : {}) }],
+  );
+}
+
+export function notifyMerchant(event: MerchantEvent) {
+  return acts.notifyMerchant.executeWithOptions(
+    { ...HOOK, summary: `merchant hook ${event.type}` },
+    [event],
+  );
+}
+
+/** What a REFUND ended with. */
+export type MoneyOutcome =
+  { status: 'SUCCEEDED' } | { status: 'FAILED' | 'UNKNOWN'; failure: string };
+
+/** REFUND of one ledger entry with its stable ID (`partner_refund_id`), same ID on every retry. */
+export async function refundPayment(ref: PaymentRef, entry: RefundEntry): Promise<MoneyOutcome> {
+  const amount: Money = { minor: entry.amountMinor, currency: entry.currency };
+  try {
+    await acts.refundPayment.executeWithOptions(
+      { ...REFUND, summary: `REFUND ${entry.amount} ${entry.currency} (${entry.refundId})` },
+      [
+        {
+          ...ref,
+          refundId: entry.refundId,
+          amount,
+          ...(entry.reason ? { reason: entry.reason } : {}),
+        },
+      ],
+    );
+    return { status: 'SUCCEEDED' };
+  } catch (err) {
+    const { type, message } = describeFailure(err);
+    return {
+      status: REFUSED_FOR_SURE.includes(type) ? 'FAILED' : 'UNKNOWN',
+      failure: `${type}: ${message}`,
+    };
+  }
+}
+
+/** How a CANCEL raced against the end of the transaction day ended. */
+export type CancelRace =
+  | { status: 'CANCELLED'; action?: 'close' | 'refund' }
+  | { status: 'REFUSED' | 'UNKNOWN' | 'DAY_ENDED'; failure: string };
+
+/**
+ * CANCEL while the GMT+8 transaction day lasts. A durable timer races the activity (and its
+ * retries, e.g. `retry_flag=Y`): if midnight comes first the CANCEL is abandoned and the caller
+ * must switch to REFUND, checking first whether a CANCEL in flight went through after all.
+ */
+export async function cancelBeforeMidnight(ref: PaymentRef, deadline: number): Promise<CancelRace> {
+  const left = deadline - Date.now();
+  if (left <= 0) return { status: 'DAY_ENDED', failure: 'the GMT+8 transaction day had ended' };
+  const timerScope = new CancellationScope();
+  const cancelScope = new CancellationScope();
+  const midnight = timerScope.run(() =>
+    sleep(left, { summary: 'end of the GMT+8 transaction day' }),
+  );
+  const cancel = cancelScope.run(() =>
+    acts.cancelPayment.executeWithOptions({ ...CANCEL, summary: `CANCEL ${ref.outTradeNo}` }, [
+      ref,
+    ]),
+  );
+  const winner = await Promise.race([
+    cancel.then(
+      (outcome) => ({
+        status: 'CANCELLED' as const,
+        ...(outcome.action ? { action: outcome.action } : {}),
+      }),
+      (err: unknown) => {
+        const { type, message } = describeFailure(err);
+        const status = REFUSED_FOR_SURE.includes(type)
+          ? ('REFUSED' as const)
+          : ('UNKNOWN' as const);
+        return { status, failure: `${type}: ${message}` };
+      },
+    ),
+    midnight.then(() => ({
+      status: 'DAY_ENDED' as const,
+      failure: 'CANCEL did not succeed before midnight',
+    })),
+  ]);
+  // Whichever lost is cancelled, and its rejection observed, so nothing is left pending.
+  if (winner.status === 'DAY_ENDED') {
+    cancelScope.cancel();
+    await cancel.catch(() => undefined);
+  } else {
+    timerScope.cancel();
+    await midnight.catch(() => undefined);
+  }
+  return winner;
+}
+
+/** QUERY after an ambiguous reversal: true when Alipay reports the trade closed (cancelled or fully refunded). */
+export async function tradeIsClosed(ref: PaymentRef): Promise<boolean | undefined> {
+  try {
+    const trade = await acts.confirmPayment.executeWithOptions(
+      { ...CONFIRM, summary: `QUERY ${ref.outTradeNo} after reversal` },
+      [ref],
+    );
+    return trade.status === 'TRADE_CLOSED';
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import {
+  paymentNotifiedSignal,
+  paymentStateQuery,
+  refundPaymentUpdate,
+} from '../../src/workflows/messages';
+import { PaymentWorkflow, paymentWorkflowId } from '../../src/workflows/payment';
+import type {
+  PaymentWorkflowInput,
+  RefundEntry,
+  RefundRequest,
+} from '../../src/workflows/payment-types';
+import { createTimeSkippingEnv } from '../helpers/temporal';
+import {
+  FakeAlipay,
+  PARTNER,
+  maybeRecordHistory,
+  notification,
+  skipToGmt8,
+  startWorker,
+  waitForStatus,
+} from './payment-support';
+
+// The `refund` Update on the time-skipping server: validation, one-at-a-time handlers, the ledger.
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const fake = new FakeAlipay();
+const taskQueue = 'payment-refunds';
+
+before(async () => {
+  env = await createTimeSkippingEnv();
+  ({ worker, running } = await startWorker(env, taskQueue, fake.activities()));
+  await skipToGmt8(env, 12);
+});
+
+after(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+async function paid(
+  outTradeNo: string,
+  amountMinor: number,
+  input: Partial<PaymentWorkflowInput> = {},
+) {
+  fake.script(outTradeNo, { amountMinor, paidAt: await env.currentTimeMs() });
+  const handle = await env.client.workflow.signalWithStart(PaymentWorkflow, {
+    taskQueue,
+    workflowId: paymentWorkflowId(PARTNER, outTradeNo),
+    args: [{ partnerId: PARTNER, outTradeNo, ...input }],
+    signal: paymentNotifiedSignal,
+    signalArgs: [notification(outTradeNo)],
+  });
+  await waitForStatus(handle, 'PAID');
+  return handle;
+}
+
+const refund = (handle: WorkflowHandle, req: RefundRequest) =>
+  handle.executeUpdate(refundPaymentUpdate, { args: [req] });
+
+async function rejected(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(
+      err instanceof WorkflowUpdateFailedError,
+      `expected an Update failure, got ${String(err)}`,
+    );
+    assert.ok(err.cause instanceof ApplicationFailure);
+    assert.equal(err.cause.type, 'PaymentUpdateRejected');
+    assert.match(err.cause.message, message);
+    return true;
+  });
+}
+
+test('validator rejections: amount, decimals, balance, currency, reused ID, state', async () => {
+  const handle = await paid('OT-VAL', 1000);
+  await rejected(refund(handle, { refundId: 'R0', amount: '0' }), /greater than zero/);
+  await rejected(refund(handle, { refundId: 'R1', amount: '-1.00' }), /must not be negative/);
+  await rejected(refund(handle, { refundId: 'R2', amount: '1.005' }), /at most 2 decimals/);
+  await rejected(refund(handle, { refundId: 'R3', amount: '1e2' }), /plain decimal/);
+  await rejected(
+    refund(handle, { refundId: 'R4', amount: '10.01' }),
+    /exceeds the refundable 10\.00 USD/,
+  );
+  await rejected(
+    refund(handle, { refundId: 'R5', amount: '1.00', currency: 'EUR' }),
+    /differs from the payment's USD/,
+  );
+  await rejected(refund(handle, { refundId: '', amount: '1.00' }), /refundId is required/);
+  await rejected(
+    refund(handle, { refundId: 'OT-VAL', amount: '1.00' }),
+    /must differ from the out_trade_no/,
+  );
+
+  const first = await refund(handle, { refundId: 'R-OK', amount: '4.00', reason: 'broken cup' });
+  assert.equal(first.status, 'SUCCEEDED');
+  await rejected(
+    refund(handle, { refundId: 'R-OK', amount: '5.00', reason: 'broken cup' }),
+    /already used with other parameters/,
+  );
+  await rejected(
+    refund(handle, { refundId: 'R6', amount: '6.01' }),
+    /exceeds the refundable 6\.00 USD/,
+  );
+  assert.equal(
+    fake.callsOf('OT-VAL', 'refundPayment').length,
+    1,
+    'nothing rejected reached Alipay',
+  );
+  await handle.terminate('test done');
+});
+
+test('a repeated refund ID returns the first result and refunds once', async () => {
+  const handle = await paid('OT-REPEAT', 1000);
+  const first = await refund(handle, { refundId: 'R-1', amount: '2.50' });
+  const again = await refund(handle, { refundId: 'R-1', amount: '2.50' });
+  assert.deepEqual(again, first);
+  assert.equal(first.amountMinor, 250);
+  assert.equal(first.amount, '2.50');
+  assert.equal(fake.callsOf('OT-REPEAT', 'refundPayment').length, 1);
+  const state = await handle.query(paymentStateQuery);
+  assert.equal(state.status, 'PARTIALLY_REFUNDED');
+  assert.equal(state.refunded, '2.50');
+  assert.equal(state.refundable, '7.50');
+  await handle.terminate('test done');
+});
+
+test('20 concurrent refunds over the balance: exactly the affordable ones succeed, the ledger balances', async () => {
+  const handle = await paid('OT-CONC', 10_000); // 100.00 USD
+  // 20 x 7.00 = 140.00: exactly 14 fit.
+  const results = await Promise.allSettled(
+    Array.from({ length: 20 }, (_, i) => refund(handle, { refundId: `RC-${i}`, amount: '7.00' })),
+  );
+  const ok = results.filter(
+    (r): r is PromiseFulfilledResult<RefundEntry> => r.status === 'fulfilled',
+  );
+  const failed = results.filter((r) => r.status === 'rejected');
+  assert.equal(ok.length, 14);
+  assert.ok(ok.every((r) => r.value.status === 'SUCCEEDED'));
+  for (const r of failed) {
+    const err = (r as PromiseRejectedResult).reason as WorkflowUpdateFailedError;
+    assert.ok(err instanceof WorkflowUpdateFailedError);
+    assert.match(String(err.cause?.message), /exceeds the refundable/);
+  }
+  const state = await handle.query(paymentStateQuery);
+  const succeeded = state.refunds.filter((r) => r.status === 'SUCCEEDED');
+  assert.equal(succeeded.length, 14);
+  assert.equal(state.refundedMinor, 9800);
+  assert.equal(state.reservedMinor, 0);
+  assert.equal(state.refundableMinor, 200);
+  assert.equal(
+    succeeded.reduce((a, r) => a + r.amountMinor, 0),
+    state.refundedMinor,
+  );
+  assert.equal(fake.refundedMinor('OT-CONC'), 9800, 'Alipay refunded exactly the ledger');
+  assert.equal(fake.callsOf('OT-CONC', 'refundPayment').length, 14);
+
+  // The rest empties the balance: REFUNDED, and the workflow completes.
+  const last = await refund(handle, { refundId: 'RC-last', amount: '2.00' });
+  assert.equal(last.status, 'SUCCEEDED');
+  const result = await handle.result();
+  assert.equal(result.status, 'REFUNDED');
+  assert.equal(result.refundableMinor, 0);
+  await maybeRecordHistory(handle, 'refunds');
+});
+
+test('the refund window expiry completes a partly refunded payment as CLOSED', async () => {
+  const handle = await paid('OT-WINDOW', 1000, { refundWindowMs: 3600_000 });
+  await refund(handle, { refundId: 'RW-1', amount: '1.00' });
+  const result = await handle.result(); // skips the hour
+  assert.equal(result.status, 'CLOSED');
+  assert.equal(result.refunded, '1.00');
+});

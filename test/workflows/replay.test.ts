@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { historyOf, workflowBundle, type HistoryFixture } from './payment-support';
+
+// Replays recorded PaymentWorkflow histories with today's workflow code: a change that would
+// break a running payment (non-determinism) fails here. Re-record after an intended, patched()
+// change with: RECORD_HISTORIES=1 node --import tsx --test test/workflows/payment*.test.ts
+const fixtures = path.join(__dirname, '..', 'fixtures');
+const files = readdirSync(fixtures).filter((f) => /^payment-.*\.history\.json$/.test(f));
+
+test('recorded payment histories are present', () => {
+  assert.ok(
+    files.length >= 4,
+    `expected recorded histories in ${fixtures}, found ${files.join(', ')}`,
+  );
+});
+
+for (const file of files) {
+  test(`replays ${file}`, async () => {
+    const history = historyOf(
+      JSON.parse(readFileSync(path.join(fixtures, file), 'utf8')) as HistoryFixture,
+    );
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+  });
+}
