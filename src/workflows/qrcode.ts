@@ -15,6 +15,7 @@ import { AlipayPartnerId, AlipayStoreId, QrCodeStatus } from '../search-attribut
 import { gatewayRetryPolicy } from './gateway-retry';
 import { modifyQrCodeUpdate, qrCodeStateQuery, setQrCodeStatusUpdate } from './qrcode-messages';
 import { QrCodeRecord } from './qrcode-record';
+import { SerialQueue } from './serial-queue';
 import {
   DEFAULT_MAX_HISTORY_EVENTS,
   QR_CODE_GATEWAY_FAILED,
@@ -64,7 +65,8 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
   const code = input.continued
     ? QrCodeRecord.resume(input.continued, Date.now())
     : QrCodeRecord.start(input.partnerId, input.info);
-  const oneAtATime = serialQueue();
+  const queue = new SerialQueue();
+  const oneAtATime = <T>(step: () => Promise<T>): Promise<T> => queue.run(step);
 
   setHandler(qrCodeStateQuery, () => code.snapshot(), {
     description: 'The code: status, qrcode, image URL, data and change history.',
@@ -212,17 +214,4 @@ function gatewayFailed(action: string, err: unknown): ApplicationFailure {
 function describe(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof Error ? cause.message : String(cause);
-}
-
-/**
- * Runs async steps strictly one after another, in call order: a promise chain, deterministic on
- * replay. (`condition`-based locks can wake several waiters in one activation.)
- */
-function serialQueue(): <T>(step: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (step) => {
-    const run = tail.then(step);
-    tail = run.catch(() => undefined);
-    return run;
-  };
 }
