@@ -43,22 +43,38 @@ function wallClock(epochMs: number): WallClock {
   };
 }
 
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
 function fromWallClock(input: string, w: WallClock): number {
-  const shifted = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  const back = wallClock(shifted - GMT8_OFFSET_MS);
-  // Date.UTC silently rolls 2024-02-30 over to March; a round trip catches impossible dates.
+  // Plain range checks instead of a Date round trip: rejects 2024-02-30 and 24:00:00, and stays
+  // cheap on the notification hot path (three timestamps per notification).
+  const monthDays = w.month === 2 && isLeap(w.year) ? 29 : MONTH_DAYS[w.month - 1];
   if (
-    Number.isNaN(shifted) ||
-    back.year !== w.year ||
-    back.month !== w.month ||
-    back.day !== w.day ||
-    back.hour !== w.hour ||
-    back.minute !== w.minute ||
-    back.second !== w.second
+    monthDays === undefined ||
+    w.day < 1 ||
+    w.day > monthDays ||
+    w.hour > 23 ||
+    w.minute > 59 ||
+    w.second > 59
   ) {
     throw new InvalidTimestampError(input);
   }
-  return shifted - GMT8_OFFSET_MS;
+  const seconds = ((daysFromCivil(w.year, w.month, w.day) * 24 + w.hour) * 60 + w.minute) * 60 + w.second;
+  return seconds * 1000 - GMT8_OFFSET_MS;
 }
 
 /** `yyyy-MM-dd HH:mm:ss` in GMT+8: the `timestamp` of the QR-code services, `notify_time`, `gmt_*`. */
