@@ -17,12 +17,19 @@ export default tseslint.config(
         {
           // node:test's describe/it/test report through the runner; awaiting them is not needed.
           allowForKnownSafeCalls: [
-            { from: 'package', name: ['describe', 'it', 'test', 'suite', 'before', 'after'], package: 'node:test' },
+            {
+              from: 'package',
+              name: ['describe', 'it', 'test', 'suite', 'before', 'after'],
+              package: 'node:test',
+            },
           ],
         },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
@@ -37,22 +44,46 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'Workflow code may not import Node built-ins.' },
             {
-              group: ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'url', 'util', 'stream', 'buffer', 'events'],
+              group: [
+                'fs',
+                'path',
+                'os',
+                'crypto',
+                'http',
+                'https',
+                'net',
+                'child_process',
+                'url',
+                'util',
+                'stream',
+                'buffer',
+                'events',
+              ],
               message: 'Workflow code may not import Node built-ins.',
             },
-            { group: ['undici', 'fast-xml-parser', 'iconv-lite'], message: 'No I/O libraries in workflow code.' },
+            {
+              group: ['undici', 'fast-xml-parser', 'iconv-lite'],
+              message: 'No I/O libraries in workflow code.',
+            },
             {
               group: ['**/activities', '**/activities/*', '!**/activities/types'],
               allowTypeImports: true,
               message: 'Workflows import only types from activities.',
             },
-            { group: ['**/alipay/*', '**/alipay'], allowTypeImports: true, message: 'Workflows import only types from the gateway layer.' },
+            {
+              group: ['**/alipay/*', '**/alipay'],
+              allowTypeImports: true,
+              message: 'Workflows import only types from the gateway layer.',
+            },
           ],
         },
       ],
       'no-restricted-globals': [
         'error',
-        { name: 'process', message: 'Config reaches workflows as arguments, never from process.env.' },
+        {
+          name: 'process',
+          message: 'Config reaches workflows as arguments, never from process.env.',
+        },
         { name: 'setTimeout', message: 'Use sleep() / condition() from @temporalio/workflow.' },
       ],
     },

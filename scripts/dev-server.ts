@@ -57,10 +57,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   const cli = temporalCliPath();
   const args = [
-    'server', 'start-dev',
-    '--ip', ip, '--port', String(port), '--ui-port', String(uiPort),
-    '--db-filename', dbFile, '--namespace', namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--db-filename',
+    dbFile,
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
     ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]),
   ];
   const child = spawn(cli, args, {
@@ -68,7 +78,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     stdio: options.stdio ?? 'ignore',
   });
   let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => ((exited = true), resolve())),
+  );
 
   const address = `${ip}:${port}`;
   await waitForPort(ip, port, 30_000, () => exited);
@@ -90,16 +102,40 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 }
 
 /** Registers every engine search attribute on a server, skipping those already there. */
-export async function registerSearchAttributes(cli: string, address: string, namespace: string): Promise<void> {
-  const { stdout } = await run(cli, ['operator', 'search-attribute', 'list', '--address', address, '--namespace', namespace, '--output', 'json'], {
-    env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
-  });
+export async function registerSearchAttributes(
+  cli: string,
+  address: string,
+  namespace: string,
+): Promise<void> {
+  const { stdout } = await run(
+    cli,
+    [
+      'operator',
+      'search-attribute',
+      'list',
+      '--address',
+      address,
+      '--namespace',
+      namespace,
+      '--output',
+      'json',
+    ],
+    {
+      env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+    },
+  );
   const missing = ENGINE_SEARCH_ATTRIBUTES.filter((key) => !stdout.includes(`"${key.name}"`));
   if (missing.length === 0) return;
   await run(
     cli,
     [
-      'operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace,
+      'operator',
+      'search-attribute',
+      'create',
+      '--address',
+      address,
+      '--namespace',
+      namespace,
       ...missing.flatMap((key) => ['--name', key.name, '--type', CLI_TYPE_NAMES[key.type]]),
     ],
     { env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' } },
@@ -108,7 +144,9 @@ export async function registerSearchAttributes(cli: string, address: string, nam
 
 async function assertPortFree(host: string, port: number, what: string): Promise<void> {
   if (await canConnect(host, port)) {
-    throw new Error(`${what} port ${host}:${port} is already in use (another dev server running?); stop it or choose another port`);
+    throw new Error(
+      `${what} port ${host}:${port} is already in use (another dev server running?); stop it or choose another port`,
+    );
   }
 }
 
@@ -120,14 +158,24 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function waitForPort(host: string, port: number, timeoutMs: number, gaveUp: () => boolean): Promise<void> {
+async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  gaveUp: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (gaveUp()) throw new Error('the Temporal dev server exited during start-up (run `npm run dev-server` to see its output)');
+    if (gaveUp())
+      throw new Error(
+        'the Temporal dev server exited during start-up (run `npm run dev-server` to see its output)',
+      );
     if (await canConnect(host, port)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`the Temporal dev server did not listen on ${host}:${port} within ${timeoutMs / 1000} s`);
+  throw new Error(
+    `the Temporal dev server did not listen on ${host}:${port} within ${timeoutMs / 1000} s`,
+  );
 }
 
 function parseArgs(argv: string[]): DevServerOptions {
@@ -136,7 +184,9 @@ function parseArgs(argv: string[]): DevServerOptions {
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === '--help' || flag === '-h') {
-      console.log('usage: npm run dev-server -- [--port 7233] [--ui-port 8233] [--db .data/temporal.sqlite] [--namespace default]');
+      console.log(
+        'usage: npm run dev-server -- [--port 7233] [--ui-port 8233] [--db .data/temporal.sqlite] [--namespace default]',
+      );
       process.exit(0);
     }
     if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -153,7 +203,9 @@ function parseArgs(argv: string[]): DevServerOptions {
 if (require.main === module) {
   (async () => {
     const server = await startDevServer(parseArgs(process.argv.slice(2)));
-    console.log(`Temporal dev server on ${server.address}, Web UI ${server.uiUrl}; Ctrl-C stops it`);
+    console.log(
+      `Temporal dev server on ${server.address}, Web UI ${server.uiUrl}; Ctrl-C stops it`,
+    );
     const stop = () => void server.stop().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

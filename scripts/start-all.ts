@@ -14,7 +14,9 @@ import { startDevServer, type DevServer } from './dev-server';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    console.log('usage: npm start   (env: TEMPORAL_PORT=7233, TEMPORAL_UI_PORT=8233, SANDBOX_PORT=8710)');
+    console.log(
+      'usage: npm start   (env: TEMPORAL_PORT=7233, TEMPORAL_UI_PORT=8233, SANDBOX_PORT=8710)',
+    );
     return;
   }
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -36,7 +38,10 @@ async function main(): Promise<void> {
     const server: DevServer = await startDevServer({ port, uiPort });
     stack.push(() => server.stop());
 
-    const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? server.address });
+    const config = loadConfig({
+      ...process.env,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? server.address,
+    });
     // The simulator stands in for Alipay unless a real gateway is configured.
     const sandbox = config.alipay.embeddedSandbox
       ? await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT) })

@@ -3,7 +3,11 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
 import { GATEWAY_URLS, type GatewayConfig, type SignType } from './alipay';
 import type { MerchantHookConfig } from './activities/deps';
 import { EngineError } from './errors';
-import { DEFAULT_SANDBOX_MD5_KEY, DEFAULT_SANDBOX_PARTNER, DEFAULT_SANDBOX_PORT } from './sandbox/defaults';
+import {
+  DEFAULT_SANDBOX_MD5_KEY,
+  DEFAULT_SANDBOX_PARTNER,
+  DEFAULT_SANDBOX_PORT,
+} from './sandbox/defaults';
 
 /**
  * The engine's configuration: read from the environment once, at start-up, validated as a whole
@@ -51,15 +55,24 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Environment variables the engine reads, for `--help` texts and the README. */
 export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['ENGINE_TASK_QUEUE', `Temporal task queue (default ${DEFAULT_TASK_QUEUE})`],
-  ['ALIPAY_GATEWAY_URL', `gateway URL or production|backup|sandbox (default: embedded sandbox ${DEFAULT_SANDBOX_GATEWAY_URL})`],
+  [
+    'ALIPAY_GATEWAY_URL',
+    `gateway URL or production|backup|sandbox (default: embedded sandbox ${DEFAULT_SANDBOX_GATEWAY_URL})`,
+  ],
   ['SANDBOX_PORT', `port of the embedded sandbox gateway (default ${DEFAULT_SANDBOX_PORT})`],
   ['ALIPAY_PARTNER', 'partner ID, 16 digits (required with ALIPAY_GATEWAY_URL)'],
   ['ALIPAY_SIGN_TYPE', 'MD5 | RSA | RSA2 (default MD5 for the sandbox)'],
   ['ALIPAY_MD5_KEY', 'MD5 key (sign type MD5)'],
-  ['ALIPAY_PRIVATE_KEY / ALIPAY_PRIVATE_KEY_FILE', 'merchant private key, PEM or base64 (RSA/RSA2)'],
+  [
+    'ALIPAY_PRIVATE_KEY / ALIPAY_PRIVATE_KEY_FILE',
+    'merchant private key, PEM or base64 (RSA/RSA2)',
+  ],
   ['ALIPAY_PUBLIC_KEY / ALIPAY_PUBLIC_KEY_FILE', "Alipay's public key, PEM or base64 (RSA/RSA2)"],
   ['ALIPAY_NOTIFY_URL', `public notify_url given to CREATE (default ${DEFAULT_NOTIFY_URL})`],
-  ['ALIPAY_VERIFY_NOTIFY_ID', 'call notify_verify when confirming a payment: true|false (default true)'],
+  [
+    'ALIPAY_VERIFY_NOTIFY_ID',
+    'call notify_verify when confirming a payment: true|false (default true)',
+  ],
   ['ALIPAY_CONNECT_TIMEOUT_MS / ALIPAY_READ_TIMEOUT_MS', 'gateway timeouts (default 3000 / 15000)'],
   ['MERCHANT_HOOK_URL / MERCHANT_HOOK_SECRET', 'optional merchant webhook and its HMAC key'],
   ['MERCHANT_HOOK_TIMEOUT_MS', 'merchant webhook timeout (default 10000)'],
@@ -108,10 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   try {
     connect = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
   } catch (err) {
-    problems.push(`Temporal connection (TEMPORAL_*): ${err instanceof Error ? err.message : String(err)}`);
+    problems.push(
+      `Temporal connection (TEMPORAL_*): ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const taskQueue = get('ENGINE_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE;
-  if (!/^[\w.-]{1,200}$/.test(taskQueue)) problems.push(`ENGINE_TASK_QUEUE ${JSON.stringify(taskQueue)} is not a valid task queue name`);
+  if (!/^[\w.-]{1,200}$/.test(taskQueue))
+    problems.push(`ENGINE_TASK_QUEUE ${JSON.stringify(taskQueue)} is not a valid task queue name`);
 
   // Alipay
   const urlSetting = get('ALIPAY_GATEWAY_URL');
@@ -122,13 +138,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const partner = get('ALIPAY_PARTNER') ?? (embeddedSandbox ? DEFAULT_SANDBOX_PARTNER : undefined);
   if (!partner) problems.push('ALIPAY_PARTNER is required when ALIPAY_GATEWAY_URL is set');
   const signType = (get('ALIPAY_SIGN_TYPE') ?? 'MD5') as SignType;
-  if (!['MD5', 'RSA', 'RSA2'].includes(signType)) problems.push(`ALIPAY_SIGN_TYPE=${signType}: expected MD5, RSA or RSA2`);
-  const md5Key = get('ALIPAY_MD5_KEY') ?? (embeddedSandbox && signType === 'MD5' ? DEFAULT_SANDBOX_MD5_KEY : undefined);
+  if (!['MD5', 'RSA', 'RSA2'].includes(signType))
+    problems.push(`ALIPAY_SIGN_TYPE=${signType}: expected MD5, RSA or RSA2`);
+  const md5Key =
+    get('ALIPAY_MD5_KEY') ??
+    (embeddedSandbox && signType === 'MD5' ? DEFAULT_SANDBOX_MD5_KEY : undefined);
   const privateKey = keyFrom('ALIPAY_PRIVATE_KEY');
   const alipayPublicKey = keyFrom('ALIPAY_PUBLIC_KEY');
   if (signType === 'MD5' && !md5Key) problems.push('ALIPAY_MD5_KEY is required for sign type MD5');
   if (signType !== 'MD5' && (!privateKey || !alipayPublicKey)) {
-    problems.push(`sign type ${signType} needs ALIPAY_PRIVATE_KEY(_FILE) and ALIPAY_PUBLIC_KEY(_FILE)`);
+    problems.push(
+      `sign type ${signType} needs ALIPAY_PRIVATE_KEY(_FILE) and ALIPAY_PUBLIC_KEY(_FILE)`,
+    );
   }
   const gateway: GatewayConfig = {
     gatewayUrl,
@@ -148,10 +169,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   // Merchant hook
   const hookUrl = get('MERCHANT_HOOK_URL');
   const hookSecret = get('MERCHANT_HOOK_SECRET');
-  if (hookUrl && !hookSecret) problems.push('MERCHANT_HOOK_SECRET is required with MERCHANT_HOOK_URL');
-  if (hookUrl && !/^https?:\/\//.test(hookUrl)) problems.push(`MERCHANT_HOOK_URL=${hookUrl}: expected an http(s) URL`);
+  if (hookUrl && !hookSecret)
+    problems.push('MERCHANT_HOOK_SECRET is required with MERCHANT_HOOK_URL');
+  if (hookUrl && !/^https?:\/\//.test(hookUrl))
+    problems.push(`MERCHANT_HOOK_URL=${hookUrl}: expected an http(s) URL`);
   const merchantHook =
-    hookUrl && hookSecret ? { url: hookUrl, secret: hookSecret, timeoutMs: int('MERCHANT_HOOK_TIMEOUT_MS', 10_000, 100, 120_000) } : undefined;
+    hookUrl && hookSecret
+      ? {
+          url: hookUrl,
+          secret: hookSecret,
+          timeoutMs: int('MERCHANT_HOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+        }
+      : undefined;
 
   const refundWindowMs = int('REFUND_WINDOW_DAYS', 90, 1, 3650) * DAY_MS;
   const verifyNotifyIds = bool('ALIPAY_VERIFY_NOTIFY_ID', true);
@@ -159,7 +188,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   if (problems.length > 0 || !connect) throw new ConfigError(problems);
   return {
     temporal: {
-      connection: { ...connect.connectionOptions, address: connect.connectionOptions.address ?? '127.0.0.1:7233' },
+      connection: {
+        ...connect.connectionOptions,
+        address: connect.connectionOptions.address ?? '127.0.0.1:7233',
+      },
       namespace: connect.namespace ?? 'default',
       taskQueue,
     },

@@ -6,11 +6,20 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * workflows (upsert), the client (visibility queries) and the dev-server launcher (registration).
  */
 export const PaymentStatus = defineSearchAttributeKey('PaymentStatus', SearchAttributeType.KEYWORD);
-export const AlipayPartnerId = defineSearchAttributeKey('AlipayPartnerId', SearchAttributeType.KEYWORD);
-export const AlipayOutTradeNo = defineSearchAttributeKey('AlipayOutTradeNo', SearchAttributeType.KEYWORD);
+export const AlipayPartnerId = defineSearchAttributeKey(
+  'AlipayPartnerId',
+  SearchAttributeType.KEYWORD,
+);
+export const AlipayOutTradeNo = defineSearchAttributeKey(
+  'AlipayOutTradeNo',
+  SearchAttributeType.KEYWORD,
+);
 export const AlipayTradeNo = defineSearchAttributeKey('AlipayTradeNo', SearchAttributeType.KEYWORD);
 export const AlipayStoreId = defineSearchAttributeKey('AlipayStoreId', SearchAttributeType.KEYWORD);
-export const PaymentCurrency = defineSearchAttributeKey('PaymentCurrency', SearchAttributeType.KEYWORD);
+export const PaymentCurrency = defineSearchAttributeKey(
+  'PaymentCurrency',
+  SearchAttributeType.KEYWORD,
+);
 export const PaidMinor = defineSearchAttributeKey('PaidMinor', SearchAttributeType.INT);
 export const RefundedMinor = defineSearchAttributeKey('RefundedMinor', SearchAttributeType.INT);
 /** When the last refund or reversal succeeded: "refunded today" is a range on this. */

@@ -15,7 +15,10 @@ export interface EngineWorker {
  * start-up with an error naming it). Shutdown is graceful: on SIGINT/SIGTERM (the SDK's default
  * shutdown signals) in-flight activities may finish before the process exits.
  */
-export async function createWorker(config: EngineConfig, connection?: NativeConnection): Promise<EngineWorker> {
+export async function createWorker(
+  config: EngineConfig,
+  connection?: NativeConnection,
+): Promise<EngineWorker> {
   const gateway = new AlipayGateway(config.alipay.gateway);
   const conn = connection ?? (await NativeConnection.connect(config.temporal.connection));
   const worker = await Worker.create({
@@ -51,7 +54,9 @@ async function main(): Promise<void> {
       msg: 'worker started',
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
-      gateway: config.alipay.embeddedSandbox ? 'embedded sandbox' : config.alipay.gateway.gatewayUrl,
+      gateway: config.alipay.embeddedSandbox
+        ? 'embedded sandbox'
+        : config.alipay.gateway.gatewayUrl,
     }),
   );
   await run();

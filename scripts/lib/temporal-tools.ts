@@ -8,7 +8,10 @@ function resolveTool(kind: 'cli' | 'test-server'): string {
   const known = cache.get(kind);
   if (known) return known;
   // stderr is inherited so a first-time install shows its progress and any one-line error.
-  const found = execFileSync('bash', [SCRIPT, kind], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const found = execFileSync('bash', [SCRIPT, kind], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   cache.set(kind, found);
   return found;
 }

@@ -100,7 +100,8 @@ export function parseMoney(input: string, currency: string): Money {
 /** Builds money from integer minor units, checking the integer and the currency. */
 export function moneyOfMinor(minor: number, currency: string): Money {
   const exponent = requireCurrency(currency, String(minor));
-  if (!Number.isSafeInteger(minor)) throw new InvalidMoneyError('NOT_AN_INTEGER', String(minor), currency);
+  if (!Number.isSafeInteger(minor))
+    throw new InvalidMoneyError('NOT_AN_INTEGER', String(minor), currency);
   if (minor < 0) throw new InvalidMoneyError('NEGATIVE', String(minor), currency);
   if (minor > maxMinor(exponent)) throw new InvalidMoneyError('TOO_LARGE', String(minor), currency);
   return { minor, currency };

@@ -73,7 +73,8 @@ function fromWallClock(input: string, w: WallClock): number {
   ) {
     throw new InvalidTimestampError(input);
   }
-  const seconds = ((daysFromCivil(w.year, w.month, w.day) * 24 + w.hour) * 60 + w.minute) * 60 + w.second;
+  const seconds =
+    ((daysFromCivil(w.year, w.month, w.day) * 24 + w.hour) * 60 + w.minute) * 60 + w.second;
   return seconds * 1000 - GMT8_OFFSET_MS;
 }
 

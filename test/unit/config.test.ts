@@ -14,14 +14,22 @@ describe('config', () => {
   });
 
   it('follows envconfig for Temporal', () => {
-    const config = loadConfig({ TEMPORAL_ADDRESS: 'temporal.example:7233', TEMPORAL_NAMESPACE: 'payments' });
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: 'temporal.example:7233',
+      TEMPORAL_NAMESPACE: 'payments',
+    });
     assert.equal(config.temporal.connection.address, 'temporal.example:7233');
     assert.equal(config.temporal.namespace, 'payments');
   });
 
   it('never falls back to sandbox credentials for a real gateway, and reports every problem at once', () => {
     assert.throws(
-      () => loadConfig({ ALIPAY_GATEWAY_URL: 'production', REFUND_WINDOW_DAYS: 'ninety', MERCHANT_HOOK_URL: 'https://m.example/hook' }),
+      () =>
+        loadConfig({
+          ALIPAY_GATEWAY_URL: 'production',
+          REFUND_WINDOW_DAYS: 'ninety',
+          MERCHANT_HOOK_URL: 'https://m.example/hook',
+        }),
       (err: unknown) =>
         err instanceof ConfigError &&
         err.problems.some((p) => p.startsWith('ALIPAY_PARTNER')) &&
@@ -32,11 +40,20 @@ describe('config', () => {
   });
 
   it('resolves named gateways and requires RSA keys for RSA2', () => {
-    const config = loadConfig({ ALIPAY_GATEWAY_URL: 'backup', ALIPAY_PARTNER: '2088101122136241', ALIPAY_MD5_KEY: 'k'.repeat(32) });
+    const config = loadConfig({
+      ALIPAY_GATEWAY_URL: 'backup',
+      ALIPAY_PARTNER: '2088101122136241',
+      ALIPAY_MD5_KEY: 'k'.repeat(32),
+    });
     assert.equal(config.alipay.gateway.gatewayUrl, 'https://intlmapi.alipay.com/gateway.do');
     assert.equal(config.alipay.embeddedSandbox, false);
     assert.throws(
-      () => loadConfig({ ALIPAY_GATEWAY_URL: 'backup', ALIPAY_PARTNER: '2088101122136241', ALIPAY_SIGN_TYPE: 'RSA2' }),
+      () =>
+        loadConfig({
+          ALIPAY_GATEWAY_URL: 'backup',
+          ALIPAY_PARTNER: '2088101122136241',
+          ALIPAY_SIGN_TYPE: 'RSA2',
+        }),
       /ALIPAY_PRIVATE_KEY/,
     );
   });

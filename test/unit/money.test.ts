@@ -52,7 +52,10 @@ describe('money in minor units', () => {
     for (const [input, currency, reason] of cases) {
       assert.throws(
         () => parseMoney(input, currency),
-        (err: unknown) => err instanceof InvalidMoneyError && err.reason === reason && err.code === 'INVALID_AMOUNT',
+        (err: unknown) =>
+          err instanceof InvalidMoneyError &&
+          err.reason === reason &&
+          err.code === 'INVALID_AMOUNT',
         `${input} ${currency} should be ${reason}`,
       );
     }

@@ -28,7 +28,14 @@ describe('GMT+8 timestamps', () => {
   });
 
   it('rejects impossible or malformed timestamps with a typed error', () => {
-    for (const bad of ['2024-02-30 10:00:00', '2024-01-01 24:00:00', '2024-1-01 10:00:00', '2024-01-01T10:00:00', '', ' 2024-01-01 10:00:00']) {
+    for (const bad of [
+      '2024-02-30 10:00:00',
+      '2024-01-01 24:00:00',
+      '2024-1-01 10:00:00',
+      '2024-01-01T10:00:00',
+      '',
+      ' 2024-01-01 10:00:00',
+    ]) {
       assert.throws(() => parseGmt8(bad), InvalidTimestampError, bad);
     }
     assert.throws(() => parseCompactGmt8('2024010112050'), InvalidTimestampError);
@@ -55,8 +62,14 @@ describe('the GMT+8 transaction day', () => {
   });
 
   it('puts 23:59:30 and 00:00:10 on different days', () => {
-    assert.equal(sameGmt8Day(parseGmt8('2024-01-01 23:59:30'), parseGmt8('2024-01-02 00:00:10')), false);
-    assert.equal(sameGmt8Day(parseGmt8('2024-01-01 00:00:00'), parseGmt8('2024-01-01 23:59:59')), true);
+    assert.equal(
+      sameGmt8Day(parseGmt8('2024-01-01 23:59:30'), parseGmt8('2024-01-02 00:00:10')),
+      false,
+    );
+    assert.equal(
+      sameGmt8Day(parseGmt8('2024-01-01 00:00:00'), parseGmt8('2024-01-01 23:59:59')),
+      true,
+    );
   });
 
   it('is the first instant after t on a GMT+8 midnight (property)', () => {
