@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CallOptions, TradeStatus } from '../alipay';
+import { AlipayServiceError, type CallOptions, type TradeStatus } from '../alipay';
 import type { Money } from '../money';
 import { PAYMENT_PARTNER_MISMATCH } from '../workflows/payment-types';
 import type { ActivityDeps } from './deps';
@@ -63,6 +63,37 @@ export interface MerchantHookOutcome {
   readonly httpStatus?: number;
 }
 
+/**
+ * The `details[0]` of a gateway activity's failure: what the workflow may branch on besides the
+ * failure type (e.g. QUERY's "trade not found", transient right after a notification).
+ */
+export interface AlipayFailureDetails {
+  /** Alipay's code (`TRADE_NOT_EXIST`, `SYSTEM_ERROR`, …) when the gateway gave one. */
+  readonly alipayCode?: string;
+  /** True when a money-moving call may have moved money although no final answer was read. */
+  readonly outcomeUnknown: boolean;
+}
+
+/**
+ * A gateway error as the activity throws it: an `ApplicationFailure` of the SAME type (the
+ * error's class name, which the retry policies classify) and message, plus
+ * {@link AlipayFailureDetails}. Retryability is left to the workflow's retry policy. Anything
+ * else is returned unchanged.
+ */
+export function asActivityFailure(err: unknown): unknown {
+  if (!(err instanceof AlipayServiceError)) return err;
+  const details: AlipayFailureDetails = {
+    ...(err.alipayCode !== undefined ? { alipayCode: err.alipayCode } : {}),
+    outcomeUnknown: err.outcomeUnknown,
+  };
+  return ApplicationFailure.create({
+    type: err.name,
+    message: err.message,
+    details: [details],
+    cause: err,
+  });
+}
+
 // Gateway calls can wait up to the read timeout; heartbeats keep the activity alive and let a
 // cancellation (the workflow racing CANCEL against midnight) reach the call's abort signal.
 const HEARTBEAT_EVERY_MS = 1000;
@@ -72,6 +103,8 @@ async function withHeartbeat<T>(fn: (call: CallOptions) => Promise<T>): Promise<
   const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
   try {
     return await fn({ signal: ctx.cancellationSignal });
+  } catch (err) {
+    throw asActivityFailure(err);
   } finally {
     clearInterval(timer);
   }
@@ -79,9 +112,10 @@ async function withHeartbeat<T>(fn: (call: CallOptions) => Promise<T>): Promise<
 
 /**
  * Gateway and merchant-hook activities of the PaymentWorkflow: thin adapters over
- * {@link ActivityDeps.gateway}. Gateway errors are thrown as they are: their class name (e.g.
- * `AlipaySystemError`) becomes the Temporal failure type, which the workflow's retry policies
- * classify with the one list of non-retryable classes (src/workflows/gateway-retry.ts).
+ * {@link ActivityDeps.gateway}. Gateway errors keep their class name (e.g. `AlipaySystemError`)
+ * as the Temporal failure type, which the workflow's retry policies classify with the one list
+ * of non-retryable classes (src/workflows/gateway-retry.ts); {@link asActivityFailure} adds
+ * Alipay's code as failure details.
  */
 export function createPaymentActivities(deps: ActivityDeps) {
   function ensurePartner(partnerId: string): void {

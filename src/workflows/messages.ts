@@ -1,5 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CancelRequest, PaymentNotification, PaymentState, RefundEntry, RefundRequest } from './payment-types';
+import type {
+  CancelRequest,
+  PaymentNotification,
+  PaymentState,
+  RefundEntry,
+  RefundRequest,
+} from './payment-types';
 
 /**
  * Every message of the PaymentWorkflow, defined once and imported by the workflow, the

@@ -3,11 +3,18 @@ import {
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
+  patched,
   proxyActivities,
   sleep,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { MerchantEvent, PaymentActivities, PaymentRef } from '../activities/payment';
+import type {
+  AlipayFailureDetails,
+  MerchantEvent,
+  PaymentActivities,
+  PaymentConfirmation,
+  PaymentRef,
+} from '../activities/payment';
 import type { Money } from '../money';
 import { gatewayRetryPolicy } from './gateway-retry';
 import { PAYMENT_PARTNER_MISMATCH, type RefundEntry } from './payment-types';
@@ -75,6 +82,57 @@ export function confirmPayment(ref: PaymentRef, notifyId: string | undefined) {
     { ...CONFIRM, summary: `QUERY ${ref.outTradeNo}` },
     [{ ...ref, ...(notifyId ? { notifyId } : {}) }],
   );
+}
+
+/** Patch of {@link confirmPaymentPatiently}: before it, "trade not found" was final at once. */
+export const QUERY_NOT_FOUND_RETRY_PATCH = 'query-not-found-retry';
+
+/**
+ * Waits before each extra QUERY of a trade Alipay says it does not know: three more tries over
+ * about a minute (durable timers), then "not found" is final.
+ */
+export const NOT_FOUND_RETRY_DELAYS_MS: readonly number[] = [10_000, 20_000, 30_000];
+
+/** Alipay's "no such trade" codes (MAPI.md §13.1, §13.2): final, unless the trade is very new. */
+const TRADE_NOT_FOUND_CODES: readonly string[] = [
+  'TRADE_NOT_EXIST',
+  'TRANS_NOT_FOUND',
+  'PURCHASE_TRADE_NOT_EXIST',
+];
+
+/** True when an activity failed because Alipay answered that the trade does not exist. */
+export function isTradeNotFound(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure)) return false;
+  if (cause.type !== 'AlipayBusinessError' && cause.type !== 'AlipayGatewayError') return false;
+  const code = (cause.details?.[0] as AlipayFailureDetails | undefined)?.alipayCode;
+  return code !== undefined && TRADE_NOT_FOUND_CODES.includes(code);
+}
+
+/**
+ * QUERY to confirm a notified payment. "Not found" shortly after a notification can be
+ * transient (MAPI.md §9.5), so that answer is asked again after each of
+ * {@link NOT_FOUND_RETRY_DELAYS_MS}; any other failure is final at once (the activity's retry
+ * policy has already retried what may be retried). `onNotFound` is told before each wait.
+ */
+export async function confirmPaymentPatiently(
+  ref: PaymentRef,
+  notifyId: string | undefined,
+  onNotFound: (attempt: number, delayMs: number) => void,
+): Promise<PaymentConfirmation> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await confirmPayment(ref, notifyId);
+    } catch (err) {
+      const delayMs = NOT_FOUND_RETRY_DELAYS_MS[attempt - 1];
+      // patched() is asked last, only on a "not found" answer: histories recorded before the
+      // patch (which reversed at once) replay unchanged, and other histories carry no marker.
+      if (delayMs === undefined || !isTradeNotFound(err) || !patched(QUERY_NOT_FOUND_RETRY_PATCH))
+        throw err;
+      onNotFound(attempt, delayMs);
+      await sleep(delayMs, { summary: `QUERY ${ref.outTradeNo} again: trade not found yet` });
+    }
+  }
 }
 
 export function notifyMerchant(event: MerchantEvent) {

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -31,7 +32,7 @@ import {
 import { PaymentBook, PaymentRequestRejected } from './payment-book';
 import {
   cancelBeforeMidnight,
-  confirmPayment,
+  confirmPaymentPatiently,
   describeFailure,
   notifyMerchant,
   refundPayment,
@@ -53,14 +54,18 @@ import { SerialQueue } from './serial-queue';
 
 export { paymentWorkflowId, DEFAULT_NOTIFICATION_TIMEOUT_MS } from './payment-types';
 
+/** Patch: a merchant CANCEL whose outcome nobody knows needs an operator (it went back to PAID). */
+const MERCHANT_CANCEL_UNKNOWN_PATCH = 'merchant-cancel-unknown-needs-operator';
+
 /**
  * One Alipay transaction, from its payment notification until its refund window closes.
  * ID: {@link paymentWorkflowId}. Started by the notification receiver with signal-with-start.
  *
- * Story: wait for the notification; confirm it with QUERY (amount and currency from Alipay);
- * tell the merchant; PAID. Anything wrong on the way reverses the payment (CANCEL on its GMT+8
- * day, REFUND after). Then serve `refund` and `cancel` Updates one at a time until the window
- * closes or nothing is left; continue as new between Updates when the history grows.
+ * Story: wait for the notification; confirm it with QUERY (amount and currency from Alipay; a
+ * trade Alipay does not know yet is asked about again for a minute); tell the merchant; PAID.
+ * Anything wrong on the way reverses the payment (CANCEL on its GMT+8 day, REFUND after). Then
+ * serve `refund` and `cancel` Updates one at a time until the window closes or nothing is left;
+ * continue as new between Updates when the history grows.
  */
 export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentState> {
   const book = new PaymentBook(input.continued ?? input);
@@ -154,7 +159,9 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
     let trade: PaymentConfirmation;
     try {
-      trade = await confirmPayment(ref(), n.notifyId);
+      trade = await confirmPaymentPatiently(ref(), n.notifyId, (attempt, delayMs) =>
+        book.record('QUERY_NOT_FOUND', `try ${attempt}; asking again in ${delayMs / 1000} s`),
+      );
     } catch (err) {
       // Amount and day come from the notification when QUERY never answered.
       const { type, message } = describeFailure(err);
@@ -324,9 +331,20 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       await reversed('CANCEL', cancel.action ? `action=${cancel.action}` : undefined);
       return book.state;
     }
-    if (cancel.status !== 'REFUSED' && (await tradeIsClosed(ref()))) {
+    const closed = cancel.status === 'REFUSED' ? false : await tradeIsClosed(ref());
+    if (closed) {
       await reversed('CANCEL', 'confirmed by QUERY');
       return book.state;
+    }
+    // The CANCEL may have gone through and QUERY cannot tell: not PAID, an operator decides.
+    // Versioned: runs recorded before it went back to PAID here.
+    if (closed === undefined && patched(MERCHANT_CANCEL_UNKNOWN_PATCH)) {
+      operatorNeeded(`CANCEL ${cancel.status} and QUERY inconclusive: ${cancel.failure}`);
+      throw ApplicationFailure.create({
+        type: PAYMENT_UPDATE_FAILED,
+        nonRetryable: true,
+        message: `CANCEL outcome unknown, an operator must check: ${cancel.failure}`,
+      });
     }
     book.state.reversal = { ...book.state.reversal, outcome: 'NOT_NEEDED', detail: cancel.failure };
     book.moveTo('PAID', `cancel failed: ${cancel.failure}`);

@@ -15,6 +15,7 @@ import type {
   RefundEntry,
   RefundRequest,
 } from '../../src/workflows/payment-types';
+import { PaymentStatus, RefundedMinor } from '../../src/search-attributes';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import {
   FakeAlipay,
@@ -176,4 +177,65 @@ test('the refund window expiry completes a partly refunded payment as CLOSED', a
   const result = await handle.result(); // skips the hour
   assert.equal(result.status, 'CLOSED');
   assert.equal(result.refunded, '1.00');
+});
+
+test('continues as new only when idle, carrying the ledger: the balance and repeated IDs hold across runs', async () => {
+  // About 22 history events per refund: 40 makes the payment continue as new every other refund.
+  const started = await paid('OT-CAN', 10_000, { maxHistoryEvents: 40 });
+  // Follows the newest run.
+  const handle = env.client.workflow.getHandle<typeof PaymentWorkflow>(started.workflowId);
+  const before: RefundEntry[] = [];
+  for (const [i, amount] of ['10.00', '20.00', '30.00'].entries()) {
+    // Sequential: a run only continues once no Update is in flight, right as one completes.
+    before.push(await refund(handle, { refundId: `RCAN-${i}`, amount, reason: `item ${i}` }));
+  }
+  assert.ok(before.every((r) => r.status === 'SUCCEEDED'));
+  const described = await handle.describe();
+  assert.notEqual(described.runId, started.signaledRunId, 'the run changed');
+  assert.equal(described.raw.workflowExecutionInfo?.firstRunId, started.signaledRunId);
+  assert.equal(described.typedSearchAttributes.get(PaymentStatus), 'PARTIALLY_REFUNDED');
+  assert.equal(described.typedSearchAttributes.get(RefundedMinor), 6000);
+
+  const carried = await handle.query(paymentStateQuery);
+  assert.ok(carried.continuedRuns >= 1);
+  assert.deepEqual(carried.refunds, before, 'the ledger is carried as it was');
+  assert.equal(carried.paidMinor, 10_000);
+  assert.equal(carried.refundedMinor, 6000);
+  assert.equal(carried.reservedMinor, 0);
+  assert.equal(carried.refundable, '40.00');
+  assert.deepEqual(carried.notifyIds, ['N-OT-CAN']);
+  const events = carried.timeline.map((e) => e.event);
+  assert.equal(events.filter((e) => e === 'CONTINUED_AS_NEW').length, carried.continuedRuns);
+  // Idle when it continued: every continuation follows a settled refund, never a pending one.
+  events.forEach((e, i) => {
+    if (e !== 'CONTINUED_AS_NEW') return;
+    const upTo = events.slice(0, i);
+    const count = (name: string) => upTo.filter((x) => x === name).length;
+    assert.equal(count('REFUND_REQUESTED'), count('REFUND_SUCCEEDED'), events.join());
+  });
+
+  // After the continue: the balance still binds, and a repeated ID answers its first result.
+  await rejected(
+    refund(handle, { refundId: 'RCAN-over', amount: '40.01' }),
+    /exceeds the refundable 40\.00 USD/,
+  );
+  assert.deepEqual(
+    await refund(handle, { refundId: 'RCAN-0', amount: '10.00', reason: 'item 0' }),
+    before[0],
+  );
+  await rejected(
+    refund(handle, { refundId: 'RCAN-1', amount: '20.00' }),
+    /already used with other parameters/,
+  );
+  assert.equal(fake.callsOf('OT-CAN', 'refundPayment').length, 3, 'no second REFUND for RCAN-0');
+  const last = await refund(handle, { refundId: 'RCAN-3', amount: '40.00' });
+  assert.equal(last.status, 'SUCCEEDED');
+  const result = await handle.result();
+  assert.equal(result.status, 'REFUNDED');
+  assert.equal(result.refundedMinor, 10_000);
+  assert.deepEqual(
+    result.refunds.map((r) => r.refundId),
+    ['RCAN-0', 'RCAN-1', 'RCAN-2', 'RCAN-3'],
+  );
+  assert.equal(fake.refundedMinor('OT-CAN'), 10_000, 'Alipay refunded exactly the ledger');
 });

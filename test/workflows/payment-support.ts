@@ -4,6 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { asActivityFailure } from '../../src/activities/payment';
 import type {
   CancelOutcome,
   ConfirmPaymentArgs,
@@ -14,7 +15,12 @@ import type {
   RefundOutcome,
   RefundPaymentArgs,
 } from '../../src/activities/payment';
-import type { PaymentNotification, TradeStatus } from '../../src/alipay';
+import {
+  AlipayBusinessError,
+  SERVICES,
+  type PaymentNotification,
+  type TradeStatus,
+} from '../../src/alipay';
 import { paymentStateQuery } from '../../src/workflows/messages';
 import type { PaymentState, PaymentStatus } from '../../src/workflows/payment-types';
 
@@ -69,6 +75,8 @@ export interface TradeScript {
   fail?: Partial<Record<FakeActivityName, Array<Error | (() => Error)>>>;
   /** Fails every call of these activities. */
   failAlways?: Partial<Record<FakeActivityName, () => Error>>;
+  /** Lost answers: the call takes effect at Alipay, then these errors reach the caller. */
+  loseAnswerAlways?: Partial<Record<FakeActivityName, () => Error>>;
 }
 
 export type FakeActivityName =
@@ -82,7 +90,8 @@ export interface RecordedCall {
 
 /**
  * Honest fakes at the activity boundary: they keep a tiny Alipay (status, amount, refunds by
- * `partner_refund_id`, idempotent like the real one), record every call and fail on script.
+ * `partner_refund_id`, idempotent like the real one; a cancelled trade refuses REFUND), record
+ * every call and fail on script, throwing what the real activities throw ({@link asActivityFailure}).
  */
 export class FakeAlipay {
   readonly calls: RecordedCall[] = [];
@@ -108,10 +117,16 @@ export class FakeAlipay {
     this.calls.push({ name, outTradeNo, args });
     const script = this.scripts.get(outTradeNo) ?? {};
     const always = script.failAlways?.[name];
-    if (always) throw always();
+    if (always) throw asActivityFailure(always());
     const next = script.fail?.[name]?.shift();
-    if (next) throw typeof next === 'function' ? next() : next;
+    if (next) throw asActivityFailure(typeof next === 'function' ? next() : next);
     return script;
+  }
+
+  /** After the call took effect: the answer may still be lost on the way back. */
+  private leave(name: FakeActivityName, outTradeNo: string): void {
+    const lost = this.scripts.get(outTradeNo)?.loseAnswerAlways?.[name];
+    if (lost) throw asActivityFailure(lost());
   }
 
   activities() {
@@ -134,16 +149,27 @@ export class FakeAlipay {
       cancelPayment: async (ref: PaymentRef): Promise<CancelOutcome> => {
         this.enter('cancelPayment', ref.outTradeNo, ref);
         this.cancelled.add(ref.outTradeNo);
+        this.leave('cancelPayment', ref.outTradeNo);
         return { action: 'refund' };
       },
       refundPayment: async (args: RefundPaymentArgs): Promise<RefundOutcome> => {
         this.enter('refundPayment', args.outTradeNo, args);
+        if (this.cancelled.has(args.outTradeNo)) {
+          throw asActivityFailure(
+            new AlipayBusinessError('business failure', {
+              service: SERVICES.REFUND,
+              alipayCode: 'TRADE_HAS_CLOSE',
+              ids: { outTradeNo: args.outTradeNo, refundId: args.refundId },
+            }),
+          );
+        }
         const prior = this.refunds.get(args.refundId);
         if (!prior)
           this.refunds.set(args.refundId, {
             outTradeNo: args.outTradeNo,
             minor: args.amount.minor,
           });
+        this.leave('refundPayment', args.outTradeNo);
         return { refundId: args.refundId, amount: args.amount };
       },
       notifyMerchant: async (event: MerchantEvent): Promise<MerchantHookOutcome> => {

@@ -8,6 +8,8 @@ import { historyOf, workflowBundle, type HistoryFixture } from './payment-suppor
 // Replays recorded PaymentWorkflow histories with today's workflow code: a change that would
 // break a running payment (non-determinism) fails here. Re-record after an intended, patched()
 // change with: RECORD_HISTORIES=1 node --import tsx --test test/workflows/payment*.test.ts
+// payment-query-not-found-before-patch was recorded with the code from before the
+// `query-not-found-retry` patch (no test writes it): it proves old runs still replay. Keep it.
 const fixtures = path.join(__dirname, '..', 'fixtures');
 const files = readdirSync(fixtures).filter((f) => /^payment-.*\.history\.json$/.test(f));
 
