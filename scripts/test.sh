@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/temporal-tools.sh all
 echo "== typecheck"; npx tsc --noEmit -p .
 echo "== lint"; npx eslint .
+echo "== format"; npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 echo "== tests"
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 # Each file gets its own process; a hung server cannot hang CI past the per-test timeout.
