@@ -1,8 +1,12 @@
+import { ApplicationFailure } from '@temporalio/workflow';
 import { formatMinor, parseMoney, InvalidMoneyError } from '../money';
 import { endOfGmt8Day } from '../time';
 import {
   MAX_TIMELINE_EVENTS,
+  MIN_MAX_HISTORY_EVENTS,
+  PAYMENT_UPDATE_REJECTED,
   type PaymentState,
+  type PaymentWorkflowInput,
   type PaymentStatus,
   type RefundEntry,
   type RefundRequest,
@@ -18,6 +22,22 @@ export class PaymentRequestRejected extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PaymentRequestRejected';
+  }
+}
+
+/** Runs a validator check; a refusal becomes a clear, typed Update failure. */
+export function refuseIfInvalid<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof PaymentRequestRejected) {
+      throw ApplicationFailure.create({
+        type: PAYMENT_UPDATE_REJECTED,
+        nonRetryable: true,
+        message: err.message,
+      });
+    }
+    throw err;
   }
 }
 
@@ -47,6 +67,15 @@ export class PaymentBook {
             notifyIds: [],
             continuedRuns: 0,
           };
+  }
+
+  /** Why a start input cannot run as a payment, if it cannot (checked before anything happens). */
+  static whyInvalidStart(input: PaymentWorkflowInput): string | undefined {
+    const max: unknown = input.maxHistoryEvents;
+    // Below this the history is already too long on arrival: every run would continue as new.
+    if (max != null && !(typeof max === 'number' && max >= MIN_MAX_HISTORY_EVENTS))
+      return `maxHistoryEvents must be a number of at least ${MIN_MAX_HISTORY_EVENTS} (got ${String(max)})`;
+    return undefined;
   }
 
   get status(): PaymentStatus {

@@ -48,7 +48,10 @@ export interface PaymentWorkflowInput {
   codeActive?: boolean;
   /** How long after payment refunds are accepted (default {@link DEFAULT_REFUND_WINDOW_MS}). */
   refundWindowMs?: number;
-  /** Continue-as-new once the history has this many events (default {@link DEFAULT_MAX_HISTORY_EVENTS}). */
+  /**
+   * Continue-as-new once the history has this many events (default {@link DEFAULT_MAX_HISTORY_EVENTS};
+   * at least {@link MIN_MAX_HISTORY_EVENTS}, or the workflow fails with `PaymentInvalidInput`).
+   */
   maxHistoryEvents?: number;
   /** Set by the workflow itself when it continues as new; never by a caller. */
   continued?: PaymentState;
@@ -146,12 +149,20 @@ export const DEFAULT_NOTIFICATION_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 /** Refund period after payment when the input does not say (config default: 90 days). */
 export const DEFAULT_REFUND_WINDOW_MS = 90 * 24 * 60 * 60 * 1000;
 export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
+/**
+ * The smallest `maxHistoryEvents` accepted. A new run spends several events before it is idle
+ * (start, first workflow task, search-attribute upserts); a limit near that would have every run
+ * continue as new at once, in a loop. The tests use 40.
+ */
+export const MIN_MAX_HISTORY_EVENTS = 20;
 export const MAX_TIMELINE_EVENTS = 200;
 
 /** Failure type of a refund or cancel Update refused by its validator (nothing was sent). */
 export const PAYMENT_UPDATE_REJECTED = 'PaymentUpdateRejected';
 /** Failure type of a refund or cancel Update that Alipay refused or that could not be completed. */
 export const PAYMENT_UPDATE_FAILED = 'PaymentUpdateFailed';
+/** Failure type of a PaymentWorkflow whose start input cannot run (nothing was sent). */
+export const PAYMENT_INVALID_INPUT = 'PaymentInvalidInput';
 /** Failure type when a workflow asks about a partner the worker does not sign for (nothing was sent). */
 export const PAYMENT_PARTNER_MISMATCH = 'PaymentPartnerMismatch';
 

@@ -7,7 +7,6 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MerchantEvent, PaymentConfirmation, PaymentRef } from '../activities/payment';
@@ -29,21 +28,19 @@ import {
   paymentStateQuery,
   refundPaymentUpdate,
 } from './messages';
-import { PaymentBook, PaymentRequestRejected } from './payment-book';
+import { PaymentBook, refuseIfInvalid } from './payment-book';
 import {
-  cancelBeforeMidnight,
   confirmPaymentPatiently,
   describeFailure,
   notifyMerchant,
   refundPayment,
-  tradeIsClosed,
 } from './payment-calls';
+import { paymentReversal } from './payment-reversal';
 import {
   DEFAULT_MAX_HISTORY_EVENTS,
   DEFAULT_NOTIFICATION_TIMEOUT_MS,
   DEFAULT_REFUND_WINDOW_MS,
-  PAYMENT_UPDATE_FAILED,
-  PAYMENT_UPDATE_REJECTED,
+  PAYMENT_INVALID_INPUT,
   type PaymentNotification,
   type PaymentState,
   type PaymentWorkflowInput,
@@ -54,8 +51,8 @@ import { SerialQueue } from './serial-queue';
 
 export { paymentWorkflowId, DEFAULT_NOTIFICATION_TIMEOUT_MS } from './payment-types';
 
-/** Patch: a merchant CANCEL whose outcome nobody knows needs an operator (it went back to PAID). */
-const MERCHANT_CANCEL_UNKNOWN_PATCH = 'merchant-cancel-unknown-needs-operator';
+/** Patch: a start input that cannot run (a tiny `maxHistoryEvents`) fails the workflow. */
+const INVALID_INPUT_PATCH = 'reject-invalid-start-input';
 
 /**
  * One Alipay transaction, from its payment notification until its refund window closes.
@@ -68,6 +65,16 @@ const MERCHANT_CANCEL_UNKNOWN_PATCH = 'merchant-cancel-unknown-needs-operator';
  * continue as new between Updates when the history grows.
  */
 export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentState> {
+  // A continued run carries the input its first run accepted. Versioned: only called for an input
+  // that fails the check, so valid runs record no marker, and older runs replay as they ran.
+  const invalid = input.continued ? undefined : PaymentBook.whyInvalidStart(input);
+  if (invalid && patched(INVALID_INPUT_PATCH)) {
+    throw ApplicationFailure.create({
+      type: PAYMENT_INVALID_INPUT,
+      nonRetryable: true,
+      message: invalid,
+    });
+  }
   const book = new PaymentBook(input.continued ?? input);
   const ref = (): PaymentRef => ({
     partnerId: book.state.partnerId,
@@ -76,6 +83,14 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   });
   const refundWindowMs = input.refundWindowMs ?? DEFAULT_REFUND_WINDOW_MS;
   const oneAtATime = new SerialQueue();
+  // Steps 4 and 6 (undoing the payment) are a chapter of their own: see payment-reversal.ts.
+  const { reverse, merchantCancel, operatorNeeded } = paymentReversal({
+    book,
+    ref,
+    publish,
+    event,
+    tellMerchant,
+  });
   let notification: PaymentNotification | undefined;
   // Recorded before the handlers exist: a signal-with-start signal is delivered as they register.
   if (input.continued) {
@@ -229,65 +244,6 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     return problems;
   }
 
-  /** Step 4: CANCEL while the transaction day lasts, full REFUND after; never silent. */
-  async function reverse(reason: string): Promise<void> {
-    book.state.reversal = { reason, outcome: 'PENDING' };
-    book.moveTo('REVERSING', reason);
-    publish(book);
-
-    if (book.canCancelNow()) {
-      const cancel = await cancelBeforeMidnight(ref(), book.state.cancelDeadline as number);
-      if (cancel.status === 'CANCELLED')
-        return reversed('CANCEL', cancel.action ? `action=${cancel.action}` : undefined);
-      book.record('CANCEL_NOT_DONE', cancel.failure);
-    }
-    const amountMinor = book.state.paidMinor - book.state.refundedMinor - book.state.reservedMinor;
-    if (amountMinor <= 0)
-      return operatorNeeded(
-        book.state.paidMinor > 0
-          ? 'the balance is reserved by refunds in flight'
-          : 'the paid amount is unknown: nothing to refund by',
-      );
-    const entry = book.reserveRefund(
-      { refundId: `RV-${uuid4()}`, amount: '', reason: `reversal: ${reason}`.slice(0, 128) },
-      amountMinor,
-      true,
-    );
-    publish(book);
-    const outcome = await refundPayment(ref(), entry);
-    book.settleRefund(entry, outcome.status, 'failure' in outcome ? outcome.failure : undefined);
-    if (outcome.status === 'SUCCEEDED') return reversed('REFUND');
-    // A CANCEL in flight at midnight may have gone through after all: then REFUND is refused.
-    if (outcome.status === 'FAILED' && (await tradeIsClosed(ref())))
-      return reversed('CANCEL', 'confirmed by QUERY after REFUND was refused');
-    return operatorNeeded(`automatic REFUND ${outcome.status}: ${outcome.failure}`);
-  }
-
-  async function reversed(method: 'CANCEL' | 'REFUND', detail?: string): Promise<void> {
-    book.state.reversal = {
-      ...book.state.reversal!,
-      method,
-      outcome: 'DONE',
-      ...(detail ? { detail } : {}),
-    };
-    if (method === 'CANCEL') book.state.lastRefundAt = Date.now();
-    book.moveTo(method === 'CANCEL' ? 'CANCELLED' : 'REFUNDED', detail);
-    publish(book);
-    await tellMerchant(
-      event('payment.reversed', book.state.paidMinor, {
-        method,
-        reason: book.state.reversal.reason,
-      }),
-    );
-  }
-
-  function operatorNeeded(why: string): void {
-    if (book.state.reversal)
-      book.state.reversal = { ...book.state.reversal, outcome: 'UNKNOWN', detail: why };
-    book.needsOperator(why);
-    publish(book);
-  }
-
   /** Step 5: one refund, with its amount reserved before it waits for its turn. */
   async function refund(req: RefundRequest): Promise<RefundEntry> {
     const { minor, existing } = refuseIfInvalid(() => book.checkRefund(req));
@@ -315,45 +271,6 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       }
     });
     return entry;
-  }
-
-  /** Step 6: the merchant's CANCEL (the validator checked the day; re-checked in turn). */
-  async function merchantCancel(reason?: string): Promise<PaymentState> {
-    refuseIfInvalid(() => book.checkCancel());
-    book.state.reversal = {
-      reason: reason ? `merchant cancel: ${reason}` : 'merchant cancel',
-      outcome: 'PENDING',
-    };
-    book.moveTo('REVERSING', book.state.reversal.reason);
-    publish(book);
-    const cancel = await cancelBeforeMidnight(ref(), book.state.cancelDeadline as number);
-    if (cancel.status === 'CANCELLED') {
-      await reversed('CANCEL', cancel.action ? `action=${cancel.action}` : undefined);
-      return book.state;
-    }
-    const closed = cancel.status === 'REFUSED' ? false : await tradeIsClosed(ref());
-    if (closed) {
-      await reversed('CANCEL', 'confirmed by QUERY');
-      return book.state;
-    }
-    // The CANCEL may have gone through and QUERY cannot tell: not PAID, an operator decides.
-    // Versioned: runs recorded before it went back to PAID here.
-    if (closed === undefined && patched(MERCHANT_CANCEL_UNKNOWN_PATCH)) {
-      operatorNeeded(`CANCEL ${cancel.status} and QUERY inconclusive: ${cancel.failure}`);
-      throw ApplicationFailure.create({
-        type: PAYMENT_UPDATE_FAILED,
-        nonRetryable: true,
-        message: `CANCEL outcome unknown, an operator must check: ${cancel.failure}`,
-      });
-    }
-    book.state.reversal = { ...book.state.reversal, outcome: 'NOT_NEEDED', detail: cancel.failure };
-    book.moveTo('PAID', `cancel failed: ${cancel.failure}`);
-    publish(book);
-    throw ApplicationFailure.create({
-      type: PAYMENT_UPDATE_FAILED,
-      nonRetryable: true,
-      message: `CANCEL failed: ${cancel.failure}`,
-    });
   }
 
   /** Step 7: open for refunds until the window closes or nothing is left; continue as new when idle. */
@@ -404,22 +321,6 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       const { type, message } = describeFailure(err);
       book.record('MERCHANT_HOOK_FAILED', `${e.type}: ${type}: ${message}`);
     }
-  }
-}
-
-/** Runs a validator check; a refusal becomes a clear, typed Update failure. */
-function refuseIfInvalid<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (err) {
-    if (err instanceof PaymentRequestRejected) {
-      throw ApplicationFailure.create({
-        type: PAYMENT_UPDATE_REJECTED,
-        nonRetryable: true,
-        message: err.message,
-      });
-    }
-    throw err;
   }
 }
 

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -238,4 +242,35 @@ test('continues as new only when idle, carrying the ledger: the balance and repe
     ['RCAN-0', 'RCAN-1', 'RCAN-2', 'RCAN-3'],
   );
   assert.equal(fake.refundedMinor('OT-CAN'), 10_000, 'Alipay refunded exactly the ledger');
+});
+
+test('a maxHistoryEvents below 20 is refused at start (it would continue as new in a loop)', async () => {
+  for (const maxHistoryEvents of [19, 0]) {
+    const outTradeNo = `OT-TINY-${maxHistoryEvents}`;
+    fake.script(outTradeNo, { amountMinor: 1000, paidAt: await env.currentTimeMs() });
+    const handle = await env.client.workflow.signalWithStart(PaymentWorkflow, {
+      taskQueue,
+      workflowId: paymentWorkflowId(PARTNER, outTradeNo),
+      args: [{ partnerId: PARTNER, outTradeNo, maxHistoryEvents }],
+      signal: paymentNotifiedSignal,
+      signalArgs: [notification(outTradeNo)],
+    });
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(
+        err instanceof WorkflowFailedError,
+        `expected a workflow failure, got ${String(err)}`,
+      );
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'PaymentInvalidInput');
+      assert.equal(err.cause.nonRetryable, true);
+      assert.match(
+        err.cause.message,
+        new RegExp(
+          `maxHistoryEvents must be a number of at least 20 \\(got ${maxHistoryEvents}\\)`,
+        ),
+      );
+      return true;
+    });
+    assert.equal(fake.callsOf(outTradeNo).length, 0, 'nothing reached Alipay');
+  }
 });
