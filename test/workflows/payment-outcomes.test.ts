@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import {
   AlipayBusinessError,
   AlipayOutcomeUnknownError,
@@ -23,14 +22,13 @@ import {
   QUERY_NOT_FOUND_RETRY_PATCH,
 } from '../../src/workflows/payment-calls';
 import type { PaymentWorkflowInput } from '../../src/workflows/payment-types';
-import { createTimeSkippingEnv } from '../helpers/temporal';
 import {
   FakeAlipay,
   PARTNER,
   maybeRecordHistory,
   notification,
   skipToGmt8,
-  startWorker,
+  useFakeAlipayWorker,
   waitForStatus,
 } from './payment-support';
 
@@ -38,21 +36,12 @@ import {
 // a trade that is already closed, a CANCEL that went through although its answer was lost, and
 // QUERY not finding a trade right after its notification (MAPI.md §9.5).
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 const fake = new FakeAlipay();
 const taskQueue = 'payment-outcomes';
 const DAY = 24 * 3600_000;
 
-before(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, running } = await startWorker(env, taskQueue, fake.activities()));
-});
-
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+useFakeAlipayWorker(taskQueue, fake, (ready) => {
+  env = ready;
 });
 
 const notFound = () =>

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   WorkflowFailedError,
   WorkflowUpdateFailedError,
@@ -7,7 +7,6 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import {
   paymentNotifiedSignal,
   paymentStateQuery,
@@ -20,34 +19,24 @@ import type {
   RefundRequest,
 } from '../../src/workflows/payment-types';
 import { PaymentStatus, RefundedMinor } from '../../src/search-attributes';
-import { createTimeSkippingEnv } from '../helpers/temporal';
 import {
   FakeAlipay,
   PARTNER,
   maybeRecordHistory,
   notification,
   skipToGmt8,
-  startWorker,
+  useFakeAlipayWorker,
   waitForStatus,
 } from './payment-support';
 
 // The `refund` Update on the time-skipping server: validation, one-at-a-time handlers, the ledger.
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 const fake = new FakeAlipay();
 const taskQueue = 'payment-refunds';
 
-before(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, running } = await startWorker(env, taskQueue, fake.activities()));
+useFakeAlipayWorker(taskQueue, fake, async (ready) => {
+  env = ready;
   await skipToGmt8(env, 12);
-});
-
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
 });
 
 async function paid(

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -22,6 +23,7 @@ import {
   type TradeStatus,
 } from '../../src/alipay';
 import { paymentStateQuery } from '../../src/workflows/messages';
+import { createTimeSkippingEnv } from '../helpers/temporal';
 import type { PaymentState, PaymentStatus } from '../../src/workflows/payment-types';
 
 export const PARTNER = '2088101122136241';
@@ -193,6 +195,30 @@ export async function startWorker(
     activities,
   });
   return { worker, running: worker.run() };
+}
+
+/**
+ * Registers the file's `before`/`after` hooks: a time-skipping server and a worker running the
+ * engine's workflows with the fake's activities. `onReady` receives the environment.
+ */
+export function useFakeAlipayWorker(
+  taskQueue: string,
+  fake: FakeAlipay,
+  onReady: (env: TestWorkflowEnvironment) => void | Promise<void>,
+): void {
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  before(async () => {
+    env = await createTimeSkippingEnv();
+    ({ worker, running } = await startWorker(env, taskQueue, fake.activities()));
+    await onReady(env);
+  });
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+  });
 }
 
 /** Polls the `state` query until `predicate` holds (Updates and signals are asynchronous). */

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { AlipayRetryableBusinessError, AlipaySystemError } from '../../src/alipay';
 import {
   cancelPaymentUpdate,
@@ -12,35 +11,25 @@ import {
 } from '../../src/workflows/messages';
 import { PaymentWorkflow, paymentWorkflowId } from '../../src/workflows/payment';
 import type { PaymentWorkflowInput } from '../../src/workflows/payment-types';
-import { createTimeSkippingEnv } from '../helpers/temporal';
 import {
   FakeAlipay,
   PARTNER,
   maybeRecordHistory,
   notification,
   skipToGmt8,
-  startWorker,
+  useFakeAlipayWorker,
   waitForStatus,
 } from './payment-support';
 
 // The PaymentWorkflow's story on the time-skipping server, with honest fakes at the activity
 // boundary. `handle.result()` lets the server skip timers (midnight, the refund window).
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 const fake = new FakeAlipay();
 const taskQueue = 'payment-story';
 const DAY = 24 * 3600_000;
 
-before(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, running } = await startWorker(env, taskQueue, fake.activities()));
-});
-
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+useFakeAlipayWorker(taskQueue, fake, (ready) => {
+  env = ready;
 });
 
 const systemError = () =>
