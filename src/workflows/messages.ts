@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   CancelRequest,
+  OperatorResolution,
   PaymentNotification,
   PaymentState,
   RefundEntry,
@@ -26,6 +27,16 @@ export const refundPaymentUpdate = defineUpdate<RefundEntry, [RefundRequest]>('r
 
 /** CANCEL the whole payment, on the GMT+8 day of the payment only; answers the state after it. */
 export const cancelPaymentUpdate = defineUpdate<PaymentState, [CancelRequest]>('cancel');
+
+/**
+ * An operator's answer for a FAILED_NEEDS_OPERATOR payment, after checking Alipay: whether it was
+ * reversed, a note, and the outcome of every UNKNOWN refund. Validated (only that status, a note,
+ * every UNKNOWN refund and no other); runs one at a time with refunds and cancel; answers the
+ * state after it. Refunds are possible again afterwards.
+ */
+export const resolveByOperatorUpdate = defineUpdate<PaymentState, [OperatorResolution]>(
+  'resolveByOperator',
+);
 
 // MerchantQrCodeWorkflow messages (modify, setStatus, state): defined in their own file.
 export * from './qrcode-messages';

@@ -5,6 +5,7 @@ import {
   MAX_TIMELINE_EVENTS,
   MIN_MAX_HISTORY_EVENTS,
   PAYMENT_UPDATE_REJECTED,
+  type OperatorResolution,
   type PaymentState,
   type PaymentWorkflowInput,
   type PaymentStatus,
@@ -236,6 +237,48 @@ export class PaymentBook {
       reject('a payment with refunds cannot be cancelled');
     if (!this.canCancelNow())
       reject('CANCEL is only possible on the GMT+8 day of the payment; use refund');
+  }
+
+  /** True while a reversal (automatic or the merchant's CANCEL) has no known outcome. */
+  get reversalOpen(): boolean {
+    const outcome = this.state.reversal?.outcome;
+    return outcome === 'UNKNOWN' || outcome === 'PENDING';
+  }
+
+  /**
+   * The validator's checks for a `resolveByOperator` Update: only FAILED_NEEDS_OPERATOR, a note,
+   * an outcome for every UNKNOWN ledger entry and for nothing else.
+   */
+  checkResolution(req: OperatorResolution): void {
+    if (this.state.status !== 'FAILED_NEEDS_OPERATOR')
+      reject(`a ${this.state.status} payment needs no operator (only FAILED_NEEDS_OPERATOR)`);
+    if (req?.outcome !== 'REVERSED' && req?.outcome !== 'NOT_REVERSED')
+      reject(`outcome must be REVERSED or NOT_REVERSED (got ${String(req?.outcome)})`);
+    if (typeof req.note !== 'string' || req.note.trim() === '')
+      reject('a note is required (what was checked at Alipay)');
+    const told: unknown = req.refundOutcomes ?? {};
+    if (typeof told !== 'object' || told === null || Array.isArray(told))
+      reject('refundOutcomes must map refund IDs to SUCCEEDED or FAILED');
+    const outcomes = told as Record<string, unknown>;
+    const unknown = this.state.refunds.filter((r) => r.status === 'UNKNOWN');
+    for (const [refundId, outcome] of Object.entries(outcomes)) {
+      if (!unknown.some((r) => r.refundId === refundId))
+        reject(`refundOutcomes names ${refundId}, which is not an UNKNOWN refund of this payment`);
+      if (outcome !== 'SUCCEEDED' && outcome !== 'FAILED')
+        reject(`refund ${refundId}: outcome must be SUCCEEDED or FAILED (got ${String(outcome)})`);
+    }
+    const missing = unknown.filter((r) => !Object.keys(outcomes).includes(r.refundId));
+    if (missing.length > 0) {
+      reject(
+        `refundOutcomes must settle every UNKNOWN refund; missing: ${missing.map((r) => r.refundId).join(', ')}`,
+      );
+    }
+    // A full reversal REFUND that went through is a reversal: saying otherwise is a contradiction.
+    const reversalRefunded = unknown.find(
+      (r) => r.reversal && outcomes[r.refundId] === 'SUCCEEDED',
+    );
+    if (req.outcome === 'NOT_REVERSED' && this.reversalOpen && reversalRefunded)
+      reject(`NOT_REVERSED contradicts the reversal REFUND ${reversalRefunded.refundId} SUCCEEDED`);
   }
 
   private refreshAmounts(): void {

@@ -2,7 +2,7 @@ import { ApplicationFailure, patched, uuid4 } from '@temporalio/workflow';
 import type { MerchantEvent, PaymentRef } from '../activities/payment';
 import { refuseIfInvalid, type PaymentBook } from './payment-book';
 import { cancelBeforeMidnight, refundPayment, tradeIsClosed } from './payment-calls';
-import { PAYMENT_UPDATE_FAILED, type PaymentState } from './payment-types';
+import { PAYMENT_UPDATE_FAILED, type OperatorResolution, type PaymentState } from './payment-types';
 
 /** Patch: a merchant CANCEL whose outcome nobody knows needs an operator (it went back to PAID). */
 const MERCHANT_CANCEL_UNKNOWN_PATCH = 'merchant-cancel-unknown-needs-operator';
@@ -32,6 +32,8 @@ export interface PaymentReversal {
   merchantCancel(reason?: string): Promise<PaymentState>;
   /** A money-moving outcome nobody knows: FAILED_NEEDS_OPERATOR, with the reversal marked UNKNOWN. */
   operatorNeeded(why: string): void;
+  /** The way out of FAILED_NEEDS_OPERATOR: what an operator found at Alipay (run it one at a time). */
+  resolveByOperator(req: OperatorResolution): PaymentState;
 }
 
 /**
@@ -46,7 +48,7 @@ export function paymentReversal({
   event,
   tellMerchant,
 }: ReversalDeps): PaymentReversal {
-  return { reverse, merchantCancel, operatorNeeded };
+  return { reverse, merchantCancel, operatorNeeded, resolveByOperator };
 
   async function reverse(reason: string): Promise<void> {
     book.state.reversal = { reason, outcome: 'PENDING' };
@@ -143,5 +145,48 @@ export function paymentReversal({
       nonRetryable: true,
       message: `CANCEL failed: ${cancel.failure}`,
     });
+  }
+
+  // Only reached through the resolveByOperator Update (which no recorded history holds): it calls
+  // nothing and waits for nothing, so the recorded paths are unchanged.
+  function resolveByOperator(req: OperatorResolution): PaymentState {
+    // The validator checked; a refund queued before this Update may have changed the ledger since.
+    refuseIfInvalid(() => book.checkResolution(req));
+    const note = req.note.trim();
+    const told = req.refundOutcomes ?? {};
+    for (const entry of book.state.refunds) {
+      const outcome = entry.status === 'UNKNOWN' ? told[entry.refundId] : undefined;
+      if (!outcome) continue;
+      const was = entry.failure;
+      delete entry.failure;
+      book.settleRefund(
+        entry,
+        outcome,
+        outcome === 'FAILED' ? `operator: ${note}${was ? ` (was ${was})` : ''}` : undefined,
+      );
+    }
+    book.record('OPERATOR_RESOLVED', `${req.outcome}: ${note}`);
+    delete book.state.operatorReason;
+    const reversal = book.state.reversal;
+    if (reversal && book.reversalOpen) {
+      if (req.outcome === 'REVERSED') {
+        const refunded = book.state.refunds.some((r) => r.reversal && r.status === 'SUCCEEDED');
+        const method = refunded ? 'REFUND' : 'CANCEL';
+        book.state.reversal = { ...reversal, method, outcome: 'DONE', detail: `operator: ${note}` };
+        if (method === 'CANCEL') book.state.lastRefundAt = Date.now();
+        book.moveTo(refunded ? 'REFUNDED' : 'CANCELLED', `resolved by operator: ${note}`);
+      } else {
+        book.state.reversal = {
+          ...reversal,
+          outcome: 'NOT_NEEDED',
+          detail: `operator: not reversed: ${note}`,
+        };
+        book.moveTo(book.refundedStatus(), `resolved by operator: ${note}`);
+      }
+    } else {
+      book.moveTo(book.refundedStatus(), `resolved by operator: ${note}`);
+    }
+    publish(book);
+    return book.state;
   }
 }

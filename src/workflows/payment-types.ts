@@ -73,6 +73,19 @@ export interface CancelRequest {
   reason?: string;
 }
 
+/**
+ * `resolveByOperator` Update argument: what an operator found at Alipay (portal, reconciliation
+ * file) for a FAILED_NEEDS_OPERATOR payment.
+ */
+export interface OperatorResolution {
+  /** Whether the payment was reversed (CANCEL or full REFUND) at Alipay. */
+  outcome: 'REVERSED' | 'NOT_REVERSED';
+  /** Why the operator says so (where it was checked); recorded on the timeline. */
+  note: string;
+  /** The outcome of every UNKNOWN ledger entry, by refund ID (required while any is UNKNOWN). */
+  refundOutcomes?: Record<string, 'SUCCEEDED' | 'FAILED'>;
+}
+
 export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'UNKNOWN';
 
 /** One entry of the refund ledger (the automatic full refund of a reversal included). */
@@ -157,7 +170,7 @@ export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 export const MIN_MAX_HISTORY_EVENTS = 20;
 export const MAX_TIMELINE_EVENTS = 200;
 
-/** Failure type of a refund or cancel Update refused by its validator (nothing was sent). */
+/** Failure type of a refund, cancel or resolveByOperator Update refused by its validator (nothing was sent). */
 export const PAYMENT_UPDATE_REJECTED = 'PaymentUpdateRejected';
 /** Failure type of a refund or cancel Update that Alipay refused or that could not be completed. */
 export const PAYMENT_UPDATE_FAILED = 'PaymentUpdateFailed';

@@ -27,6 +27,7 @@ import {
   paymentNotifiedSignal,
   paymentStateQuery,
   refundPaymentUpdate,
+  resolveByOperatorUpdate,
 } from './messages';
 import { PaymentBook, refuseIfInvalid } from './payment-book';
 import {
@@ -62,7 +63,8 @@ const INVALID_INPUT_PATCH = 'reject-invalid-start-input';
  * trade Alipay does not know yet is asked about again for a minute); tell the merchant; PAID.
  * Anything wrong on the way reverses the payment (CANCEL on its GMT+8 day, REFUND after). Then
  * serve `refund` and `cancel` Updates one at a time until the window closes or nothing is left;
- * continue as new between Updates when the history grows.
+ * continue as new between Updates when the history grows. A payment in FAILED_NEEDS_OPERATOR
+ * waits for `resolveByOperator` (or the end of its window).
  */
 export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentState> {
   // A continued run carries the input its first run accepted. Versioned: only called for an input
@@ -84,7 +86,7 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   const refundWindowMs = input.refundWindowMs ?? DEFAULT_REFUND_WINDOW_MS;
   const oneAtATime = new SerialQueue();
   // Steps 4 and 6 (undoing the payment) are a chapter of their own: see payment-reversal.ts.
-  const { reverse, merchantCancel, operatorNeeded } = paymentReversal({
+  const { reverse, merchantCancel, operatorNeeded, resolveByOperator } = paymentReversal({
     book,
     ref,
     publish,
@@ -139,6 +141,12 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   setHandler(cancelPaymentUpdate, (req) => oneAtATime.run(() => merchantCancel(req?.reason)), {
     validator: (_req) => refuseIfInvalid(() => book.checkCancel()),
     description: 'CANCEL the whole payment (GMT+8 day of the payment only, before any refund).',
+  });
+  // No commands until an operator sends one: registering it leaves recorded histories as they are.
+  setHandler(resolveByOperatorUpdate, (req) => oneAtATime.run(async () => resolveByOperator(req)), {
+    validator: (req) => refuseIfInvalid(() => book.checkResolution(req)),
+    description:
+      'FAILED_NEEDS_OPERATOR only: {outcome: REVERSED | NOT_REVERSED, note, refundOutcomes: {refundId: SUCCEEDED | FAILED}} for every UNKNOWN refund, as checked at Alipay; refunds are possible again afterwards.',
   });
 
   if (!input.continued) {

@@ -14,7 +14,9 @@ import { PaymentStatus, RefundedMinor } from '../../src/search-attributes';
 import {
   cancelPaymentUpdate,
   paymentNotifiedSignal,
+  paymentStateQuery,
   refundPaymentUpdate,
+  resolveByOperatorUpdate,
 } from '../../src/workflows/messages';
 import { PaymentWorkflow, paymentWorkflowId } from '../../src/workflows/payment';
 import {
@@ -73,6 +75,17 @@ const unknownCode = (service: string) => () =>
   });
 
 const eventsOf = (timeline: { event: string }[]) => timeline.map((e) => e.event);
+
+/** Asserts that an Update was refused by its validator with a message matching `reason`. */
+function refusedWith(reason: RegExp) {
+  return (err: unknown) => {
+    assert.ok(err instanceof WorkflowUpdateFailedError);
+    assert.ok(err.cause instanceof ApplicationFailure);
+    assert.equal(err.cause.type, 'PaymentUpdateRejected');
+    assert.match(err.cause.message, reason);
+    return true;
+  };
+}
 
 test('a reversal whose REFUND outcome stays unknown -> FAILED_NEEDS_OPERATOR: queried, searchable, never completed as refunded', async () => {
   const now = await skipToGmt8(env, 15);
@@ -300,5 +313,170 @@ test('a merchant CANCEL whose outcome is unknown and QUERY cannot tell -> FAILED
   );
   assert.equal(fake.callsOf('OT-CXL-UNKNOWN', 'cancelPayment').length, 1);
   assert.equal(fake.callsOf('OT-CXL-UNKNOWN', 'confirmPayment').length, 2);
+  await handle.terminate('test done');
+});
+
+test('resolveByOperator: an unknown reversal REFUND that went through -> REVERSED -> REFUNDED, completed', async () => {
+  const now = await skipToGmt8(env, 15);
+  const paidAt = now - 15 * 3600_000 - 60_000; // yesterday in Beijing: the reversal is a REFUND
+  fake.script('OT-RESOLVE-RV', {
+    paidAt,
+    fail: { refundPayment: [unknownCode(SERVICES.REFUND)] },
+  });
+  const handle = await pay('OT-RESOLVE-RV', { codeActive: false, refundWindowMs: 2 * DAY });
+  const stuck = await waitForStatus(handle, 'FAILED_NEEDS_OPERATOR');
+  assert.equal(stuck.refunds.length, 1);
+  const reversalRefund = stuck.refunds[0]!;
+  assert.equal(reversalRefund.status, 'UNKNOWN');
+  assert.equal(reversalRefund.reversal, true);
+
+  // Every UNKNOWN refund needs an outcome, a note is required, and only UNKNOWN IDs are accepted.
+  await assert.rejects(
+    handle.executeUpdate(resolveByOperatorUpdate, {
+      args: [{ outcome: 'REVERSED', note: 'refund found in the portal' }],
+    }),
+    refusedWith(
+      new RegExp(`must settle every UNKNOWN refund; missing: ${reversalRefund.refundId}`),
+    ),
+  );
+  await assert.rejects(
+    handle.executeUpdate(resolveByOperatorUpdate, {
+      args: [
+        {
+          outcome: 'REVERSED',
+          note: '  ',
+          refundOutcomes: { [reversalRefund.refundId]: 'SUCCEEDED' },
+        },
+      ],
+    }),
+    refusedWith(/a note is required/),
+  );
+  await assert.rejects(
+    handle.executeUpdate(resolveByOperatorUpdate, {
+      args: [
+        {
+          outcome: 'REVERSED',
+          note: 'checked',
+          refundOutcomes: { [reversalRefund.refundId]: 'SUCCEEDED', 'R-NOPE': 'FAILED' },
+        },
+      ],
+    }),
+    refusedWith(/R-NOPE, which is not an UNKNOWN refund/),
+  );
+  const unchanged = await handle.query(paymentStateQuery);
+  assert.equal(unchanged.status, 'FAILED_NEEDS_OPERATOR');
+  assert.equal(unchanged.refunds[0]!.status, 'UNKNOWN');
+
+  const resolved = await handle.executeUpdate(resolveByOperatorUpdate, {
+    args: [
+      {
+        outcome: 'REVERSED',
+        note: 'refund found in the reconciliation file',
+        refundOutcomes: { [reversalRefund.refundId]: 'SUCCEEDED' },
+      },
+    ],
+  });
+  assert.equal(resolved.status, 'REFUNDED');
+  assert.equal(resolved.refundedMinor, resolved.paidMinor);
+  assert.equal(resolved.refundedMinor, 1000);
+  assert.equal(resolved.reservedMinor, 0);
+  assert.equal(resolved.refundableMinor, 0);
+  assert.equal(resolved.refunds[0]!.status, 'SUCCEEDED');
+  assert.equal(resolved.reversal?.outcome, 'DONE');
+  assert.equal(resolved.reversal?.method, 'REFUND');
+  assert.equal(resolved.operatorReason, undefined);
+  const resolvedEvent = resolved.timeline.find((e) => e.event === 'OPERATOR_RESOLVED');
+  assert.equal(resolvedEvent?.detail, 'REVERSED: refund found in the reconciliation file');
+  assert.deepEqual(eventsOf(resolved.timeline).slice(-3), [
+    'REFUND_SUCCEEDED',
+    'OPERATOR_RESOLVED',
+    'REFUNDED',
+  ]);
+
+  // Nothing is left: the workflow completes at once, not at the end of its window.
+  const result = await handle.result();
+  assert.equal(result.status, 'REFUNDED');
+  const described = await handle.describe();
+  assert.equal(described.status.name, 'COMPLETED');
+  assert.ok(described.closeTime!.getTime() < result.refundDeadline!, 'closed before the window');
+  assert.equal(described.typedSearchAttributes.get(PaymentStatus), 'REFUNDED');
+  assert.equal(described.typedSearchAttributes.get(RefundedMinor), 1000);
+  assert.doesNotMatch(await currentDetails(handle), /Needs an operator/);
+  assert.equal(fake.callsOf('OT-RESOLVE-RV', 'refundPayment').length, 1);
+});
+
+test('resolveByOperator: an unknown merchant refund that failed -> NOT_REVERSED -> PAID, refunds work again', async () => {
+  const paidAt = await skipToGmt8(env, 11);
+  fake.script('OT-RESOLVE-RF', { paidAt });
+  const handle = await pay('OT-RESOLVE-RF', { refundWindowMs: DAY });
+  await waitForStatus(handle, 'PAID');
+  fake.script('OT-RESOLVE-RF', {
+    paidAt,
+    fail: { refundPayment: [unknownCode(SERVICES.REFUND)] },
+  });
+  const lost = await handle.executeUpdate(refundPaymentUpdate, {
+    args: [{ refundId: 'R-LOST', amount: '4.00' }],
+  });
+  assert.equal(lost.status, 'UNKNOWN');
+  const stuck = await waitForStatus(handle, 'FAILED_NEEDS_OPERATOR');
+  assert.match(stuck.operatorReason!, /REFUND R-LOST outcome unknown/);
+  assert.equal(stuck.reservedMinor, 400);
+  assert.equal(stuck.refundableMinor, 600);
+
+  const resolved = await handle.executeUpdate(resolveByOperatorUpdate, {
+    args: [
+      {
+        outcome: 'NOT_REVERSED',
+        note: 'R-LOST is not in the portal',
+        refundOutcomes: { 'R-LOST': 'FAILED' },
+      },
+    ],
+  });
+  assert.equal(resolved.status, 'PAID');
+  assert.equal(resolved.reservedMinor, 0);
+  assert.equal(resolved.refundedMinor, 0);
+  assert.equal(resolved.refundableMinor, 1000);
+  assert.equal(resolved.refunds[0]!.status, 'FAILED');
+  assert.match(resolved.refunds[0]!.failure!, /^operator: R-LOST is not in the portal \(was /);
+  assert.equal(resolved.reversal, undefined);
+  assert.equal((await handle.describe()).typedSearchAttributes.get(PaymentStatus), 'PAID');
+
+  // Resolved once: a second resolution is refused, a new refund goes through.
+  await assert.rejects(
+    handle.executeUpdate(resolveByOperatorUpdate, {
+      args: [{ outcome: 'NOT_REVERSED', note: 'again' }],
+    }),
+    refusedWith(/a PAID payment needs no operator/),
+  );
+  const again = await handle.executeUpdate(refundPaymentUpdate, {
+    args: [{ refundId: 'R-AGAIN', amount: '4.00' }],
+  });
+  assert.equal(again.status, 'SUCCEEDED');
+  const state = await waitForStatus(handle, 'PARTIALLY_REFUNDED');
+  assert.equal(state.refundedMinor, 400);
+  assert.equal(fake.refundedMinor('OT-RESOLVE-RF'), 400);
+
+  // The window ends as usual.
+  const result = await handle.result();
+  assert.equal(result.status, 'CLOSED');
+  assert.equal(result.refunded, '4.00');
+  const events = eventsOf(result.timeline);
+  assert.ok(events.indexOf('OPERATOR_RESOLVED') < events.lastIndexOf('REFUND_SUCCEEDED'));
+});
+
+test('resolveByOperator on a PAID payment is refused, nothing changes', async () => {
+  const paidAt = await skipToGmt8(env, 9);
+  fake.script('OT-RESOLVE-PAID', { paidAt });
+  const handle = await pay('OT-RESOLVE-PAID');
+  await waitForStatus(handle, 'PAID');
+  await assert.rejects(
+    handle.executeUpdate(resolveByOperatorUpdate, {
+      args: [{ outcome: 'REVERSED', note: 'looked fine to me' }],
+    }),
+    refusedWith(/a PAID payment needs no operator \(only FAILED_NEEDS_OPERATOR\)/),
+  );
+  const state = await handle.query(paymentStateQuery);
+  assert.equal(state.status, 'PAID');
+  assert.ok(!eventsOf(state.timeline).includes('OPERATOR_RESOLVED'));
   await handle.terminate('test done');
 });
