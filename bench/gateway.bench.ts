@@ -30,6 +30,7 @@ import {
   type Params,
 } from '../src/alipay/signing';
 import { parseGatewayXml, renderGatewayResponse, verifyGatewayEnvelope } from '../src/alipay/xml';
+import { V4_NOTIFICATION_FIELDS } from '../test/unit/alipay/fixtures';
 
 const TARGET = 1.2;
 const quick = process.argv.includes('--quick');
@@ -118,14 +119,7 @@ const QUERY_BUSINESS: Params = {
 };
 
 const NOTIFICATION: Params = {
-  notify_id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90ab',
-  notify_time: '2024-01-01 12:05:09',
-  notify_type: 'trade_status_sync',
-  trade_no: '2024010122001300000000000001',
-  out_trade_no: '2024010100000000001',
-  trade_status: 'TRADE_SUCCESS',
-  total_fee: '8.80',
-  currency: 'USD',
+  ...V4_NOTIFICATION_FIELDS,
   gmt_create: '2024-01-01 12:05:01',
   gmt_payment: '2024-01-01 12:05:08',
   buyer_id: '2088722000000001',

@@ -5,6 +5,18 @@
 /** MADE-UP MD5 key of MAPI.md §4.8. */
 export const MADE_UP_KEY = 'mk1x9sdm2qv8t0rbz7yh3c5lw4jf6pe0';
 
+/** The signed fields of MAPI.md vector V4 (a payment notification), without `sign`/`sign_type`. */
+export const V4_NOTIFICATION_FIELDS: Readonly<Record<string, string>> = Object.freeze({
+  notify_id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90ab',
+  notify_time: '2024-01-01 12:05:09',
+  notify_type: 'trade_status_sync',
+  trade_no: '2024010122001300000000000001',
+  out_trade_no: '2024010100000000001',
+  trade_status: 'TRADE_SUCCESS',
+  total_fee: '8.80',
+  currency: 'USD',
+});
+
 /** §6.4 CREATE success (business node `qrcodeinfo`). */
 export const CREATE_XML = `<?xml version="1.0" encoding="UTF-8"?>
 <alipay>

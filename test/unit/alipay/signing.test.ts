@@ -10,7 +10,7 @@ import {
   preSignString,
   type Params,
 } from '../../../src/alipay/signing';
-import { MADE_UP_KEY } from './fixtures';
+import { MADE_UP_KEY, V4_NOTIFICATION_FIELDS } from './fixtures';
 import { testKeyPair } from './helpers';
 
 const md5 = createMd5Signer(MADE_UP_KEY);
@@ -52,14 +52,7 @@ const V3: Params = {
 };
 
 const V4: Params = {
-  notify_id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90ab',
-  notify_time: '2024-01-01 12:05:09',
-  notify_type: 'trade_status_sync',
-  trade_no: '2024010122001300000000000001',
-  out_trade_no: '2024010100000000001',
-  trade_status: 'TRADE_SUCCESS',
-  total_fee: '8.80',
-  currency: 'USD',
+  ...V4_NOTIFICATION_FIELDS,
   body: '',
   sign_type: 'MD5',
   sign: 'c7845fd892a4ba3cb5c3e9baf3ff1ca0',
