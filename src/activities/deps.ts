@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { AlipayGateway } from '../alipay';
 
 /**
@@ -19,4 +20,18 @@ export interface MerchantHookConfig {
   /** HMAC-SHA256 key for the `X-Engine-Signature` header. */
   readonly secret: string;
   readonly timeoutMs: number;
+}
+
+/**
+ * Refuses, as a final failure of `failureType`, a call for a partner this worker does not sign
+ * for: the gateway would sign it with the wrong key, and Alipay would refuse it anyway.
+ */
+export function ensureSignsFor(deps: ActivityDeps, partnerId: string, failureType: string): void {
+  if (partnerId !== deps.partnerId) {
+    throw ApplicationFailure.create({
+      type: failureType,
+      nonRetryable: true,
+      message: `this worker signs for partner ${deps.partnerId}, not ${partnerId}`,
+    });
+  }
 }

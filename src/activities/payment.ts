@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AlipayServiceError, type CallOptions, type TradeStatus } from '../alipay';
 import type { Money } from '../money';
 import { PAYMENT_PARTNER_MISMATCH } from '../workflows/payment-types';
-import type { ActivityDeps } from './deps';
+import { ensureSignsFor, type ActivityDeps } from './deps';
 import { postMerchantEvent, type MerchantEvent } from './merchant-hook';
 
 export type { MerchantEvent } from './merchant-hook';
@@ -118,15 +118,8 @@ async function withHeartbeat<T>(fn: (call: CallOptions) => Promise<T>): Promise<
  * Alipay's code as failure details.
  */
 export function createPaymentActivities(deps: ActivityDeps) {
-  function ensurePartner(partnerId: string): void {
-    if (partnerId !== deps.partnerId) {
-      throw ApplicationFailure.create({
-        type: PAYMENT_PARTNER_MISMATCH,
-        nonRetryable: true,
-        message: `this worker signs for partner ${deps.partnerId}, not ${partnerId}`,
-      });
-    }
-  }
+  const ensurePartner = (partnerId: string): void =>
+    ensureSignsFor(deps, partnerId, PAYMENT_PARTNER_MISMATCH);
   const ref = ({ outTradeNo, tradeNo }: PaymentRef) => ({
     outTradeNo,
     ...(tradeNo ? { tradeNo } : {}),

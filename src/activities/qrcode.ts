@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { QrCodeInput, QrCodeResult, QrCodeStatusChange, QrCodeStatusResult } from '../alipay';
-import type { ActivityDeps } from './deps';
+import { ensureSignsFor, type ActivityDeps } from './deps';
 
 /** Failure type when a workflow asks for a partner this worker does not sign for. Final. */
 export const PARTNER_MISMATCH_FAILURE = 'QrCodePartnerMismatch';
@@ -34,15 +33,8 @@ export interface SetQrCodeStatusArgs {
  * non-retryable classes. Every call passes the activity's cancellation signal to the gateway.
  */
 export function createQrCodeActivities(deps: ActivityDeps) {
-  function ensurePartner(partnerId: string): void {
-    if (partnerId !== deps.partnerId) {
-      throw ApplicationFailure.create({
-        type: PARTNER_MISMATCH_FAILURE,
-        nonRetryable: true,
-        message: `this worker signs for partner ${deps.partnerId}, not ${partnerId}`,
-      });
-    }
-  }
+  const ensurePartner = (partnerId: string): void =>
+    ensureSignsFor(deps, partnerId, PARTNER_MISMATCH_FAILURE);
   const call = () => ({ signal: Context.current().cancellationSignal });
 
   return {
