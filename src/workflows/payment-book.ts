@@ -11,6 +11,7 @@ import {
   type PaymentStatus,
   type RefundEntry,
   type RefundRequest,
+  type UpdateRejection,
 } from './payment-types';
 
 /** Statuses in which the merchant may refund. */
@@ -20,13 +21,20 @@ const FINAL: readonly PaymentStatus[] = ['REFUNDED', 'CLOSED', 'CANCELLED'];
 
 /** A refund or cancel request that is refused before anything is sent. */
 export class PaymentRequestRejected extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Invalid request or conflict with the state: the refusal's `details[0]`. */
+    readonly rejection: UpdateRejection,
+  ) {
     super(message);
     this.name = 'PaymentRequestRejected';
   }
 }
 
-/** Runs a validator check; a refusal becomes a clear, typed Update failure. */
+/**
+ * Runs a validator check; a refusal becomes a clear, typed Update failure whose `details[0]` is
+ * its {@link UpdateRejection}.
+ */
 export function refuseIfInvalid<T>(check: () => T): T {
   try {
     return check();
@@ -36,6 +44,7 @@ export function refuseIfInvalid<T>(check: () => T): T {
         type: PAYMENT_UPDATE_REJECTED,
         nonRetryable: true,
         message: err.message,
+        details: [err.rejection],
       });
     }
     throw err;
@@ -139,21 +148,22 @@ export class PaymentBook {
   checkRefund(req: RefundRequest): { minor: number; existing?: RefundEntry } {
     const { currency } = this.state;
     if (typeof req?.refundId !== 'string' || req.refundId.trim() === '')
-      reject('refundId is required');
-    if (req.refundId.length > 64) reject('refundId is longer than 64 characters');
+      invalid('refundId is required', 'refundId');
+    if (req.refundId.length > 64) invalid('refundId is longer than 64 characters', 'refundId');
     if (req.refundId === this.state.outTradeNo)
-      reject('refundId must differ from the out_trade_no');
+      invalid('refundId must differ from the out_trade_no', 'refundId');
     if (!currency)
-      reject(`no refund before the payment is confirmed (status ${this.state.status})`);
+      conflict(`no refund before the payment is confirmed (status ${this.state.status})`);
     if (req.currency !== undefined && req.currency !== currency) {
-      reject(`currency ${req.currency} differs from the payment's ${currency}`);
+      invalid(`currency ${req.currency} differs from the payment's ${currency}`, 'currency');
     }
     let minor: number;
     try {
       minor = parseMoney(String(req.amount ?? ''), currency).minor;
     } catch (err) {
-      reject(
+      invalid(
         err instanceof InvalidMoneyError ? err.message : `invalid amount ${String(req.amount)}`,
+        'amount',
       );
     }
     const existing = this.findRefund(req.refundId);
@@ -163,19 +173,21 @@ export class PaymentBook {
         (existing.reason ?? '') !== (req.reason ?? '') ||
         existing.reversal
       ) {
-        reject(
+        conflict(
           `refundId ${req.refundId} was already used with other parameters (${existing.amount} ${existing.currency})`,
+          'refundId',
         );
       }
       return { minor, existing };
     }
-    if (minor <= 0) reject('amount must be greater than zero');
+    if (minor <= 0) invalid('amount must be greater than zero', 'amount');
     if (!REFUNDABLE.includes(this.state.status))
-      reject(`a ${this.state.status} payment cannot be refunded`);
-    if (!this.refundWindowOpen()) reject('the refund window of this payment has closed');
+      conflict(`a ${this.state.status} payment cannot be refunded`);
+    if (!this.refundWindowOpen()) conflict('the refund window of this payment has closed');
     if (minor > this.remainingMinor) {
-      reject(
+      conflict(
         `amount ${formatMinor(minor, currency)} exceeds the refundable ${formatMinor(Math.max(0, this.remainingMinor), currency)} ${currency}`,
+        'amount',
       );
     }
     return { minor };
@@ -232,11 +244,11 @@ export class PaymentBook {
   /** The validator's checks for a `cancel` Update. */
   checkCancel(): void {
     if (this.state.status !== 'PAID')
-      reject(`a ${this.state.status} payment cannot be cancelled (only PAID, with no refunds)`);
+      conflict(`a ${this.state.status} payment cannot be cancelled (only PAID, with no refunds)`);
     if (this.state.reservedMinor > 0 || this.state.refundedMinor > 0)
-      reject('a payment with refunds cannot be cancelled');
+      conflict('a payment with refunds cannot be cancelled');
     if (!this.canCancelNow())
-      reject('CANCEL is only possible on the GMT+8 day of the payment; use refund');
+      conflict('CANCEL is only possible on the GMT+8 day of the payment; use refund');
   }
 
   /** True while a reversal (automatic or the merchant's CANCEL) has no known outcome. */
@@ -251,26 +263,33 @@ export class PaymentBook {
    */
   checkResolution(req: OperatorResolution): void {
     if (this.state.status !== 'FAILED_NEEDS_OPERATOR')
-      reject(`a ${this.state.status} payment needs no operator (only FAILED_NEEDS_OPERATOR)`);
+      conflict(`a ${this.state.status} payment needs no operator (only FAILED_NEEDS_OPERATOR)`);
     if (req?.outcome !== 'REVERSED' && req?.outcome !== 'NOT_REVERSED')
-      reject(`outcome must be REVERSED or NOT_REVERSED (got ${String(req?.outcome)})`);
+      invalid(`outcome must be REVERSED or NOT_REVERSED (got ${String(req?.outcome)})`, 'outcome');
     if (typeof req.note !== 'string' || req.note.trim() === '')
-      reject('a note is required (what was checked at Alipay)');
+      invalid('a note is required (what was checked at Alipay)', 'note');
     const told: unknown = req.refundOutcomes ?? {};
     if (typeof told !== 'object' || told === null || Array.isArray(told))
-      reject('refundOutcomes must map refund IDs to SUCCEEDED or FAILED');
+      invalid('refundOutcomes must map refund IDs to SUCCEEDED or FAILED', 'refundOutcomes');
     const outcomes = told as Record<string, unknown>;
     const unknown = this.state.refunds.filter((r) => r.status === 'UNKNOWN');
     for (const [refundId, outcome] of Object.entries(outcomes)) {
       if (!unknown.some((r) => r.refundId === refundId))
-        reject(`refundOutcomes names ${refundId}, which is not an UNKNOWN refund of this payment`);
+        invalid(
+          `refundOutcomes names ${refundId}, which is not an UNKNOWN refund of this payment`,
+          'refundOutcomes',
+        );
       if (outcome !== 'SUCCEEDED' && outcome !== 'FAILED')
-        reject(`refund ${refundId}: outcome must be SUCCEEDED or FAILED (got ${String(outcome)})`);
+        invalid(
+          `refund ${refundId}: outcome must be SUCCEEDED or FAILED (got ${String(outcome)})`,
+          'refundOutcomes',
+        );
     }
     const missing = unknown.filter((r) => !Object.keys(outcomes).includes(r.refundId));
     if (missing.length > 0) {
-      reject(
+      invalid(
         `refundOutcomes must settle every UNKNOWN refund; missing: ${missing.map((r) => r.refundId).join(', ')}`,
+        'refundOutcomes',
       );
     }
     // A full reversal REFUND that went through is a reversal: saying otherwise is a contradiction.
@@ -278,7 +297,10 @@ export class PaymentBook {
       (r) => r.reversal && outcomes[r.refundId] === 'SUCCEEDED',
     );
     if (req.outcome === 'NOT_REVERSED' && this.reversalOpen && reversalRefunded)
-      reject(`NOT_REVERSED contradicts the reversal REFUND ${reversalRefunded.refundId} SUCCEEDED`);
+      invalid(
+        `NOT_REVERSED contradicts the reversal REFUND ${reversalRefunded.refundId} SUCCEEDED`,
+        'outcome',
+      );
   }
 
   private refreshAmounts(): void {
@@ -292,6 +314,12 @@ export class PaymentBook {
   }
 }
 
-function reject(message: string): never {
-  throw new PaymentRequestRejected(message);
+/** A request that is wrong whatever the state: the caller must fix `field`. */
+function invalid(message: string, field?: string): never {
+  throw new PaymentRequestRejected(message, { kind: 'INVALID', ...(field ? { field } : {}) });
+}
+
+/** A valid request that the payment's current state does not allow. */
+function conflict(message: string, field?: string): never {
+  throw new PaymentRequestRejected(message, { kind: 'CONFLICT', ...(field ? { field } : {}) });
 }

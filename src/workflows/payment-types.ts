@@ -172,6 +172,17 @@ export const MAX_TIMELINE_EVENTS = 200;
 
 /** Failure type of a refund, cancel or resolveByOperator Update refused by its validator (nothing was sent). */
 export const PAYMENT_UPDATE_REJECTED = 'PaymentUpdateRejected';
+
+/**
+ * `details[0]` of every Update refusal (`PaymentUpdateRejected`, `QrCodeUpdateRejected`): whether
+ * the request itself is invalid (`INVALID`: fix the request; HTTP 422) or valid but in conflict
+ * with the current state (`CONFLICT`: it may work in another state; HTTP 409), and the request
+ * field at fault when one is.
+ */
+export interface UpdateRejection {
+  kind: 'INVALID' | 'CONFLICT';
+  field?: string;
+}
 /** Failure type of a refund or cancel Update that Alipay refused or that could not be completed. */
 export const PAYMENT_UPDATE_FAILED = 'PaymentUpdateFailed';
 /** Failure type of a PaymentWorkflow whose start input cannot run (nothing was sent). */

@@ -1,15 +1,25 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { QrCodeInput, QrCodeState, QrCodeStatusChange } from './qrcode-types';
+import type {
+  CounterOrder,
+  ExpectPaymentRequest,
+  PaymentAdmission,
+  PaymentAdmissionRequest,
+  QrCodeInput,
+  QrCodeState,
+  QrCodeStatusChange,
+} from './qrcode-types';
 
 /**
  * Every message of the MerchantQrCodeWorkflow, defined once and imported by the workflow, the
  * merchant API and the client alike (re-exported by `messages.ts`).
  *
- * Both Updates are validated synchronously (a refused one is never written to history and
- * fails with type `QrCodeUpdateRejected` and the reason), then applied one at a time through
- * MODIFY / MODIFYSTATUS; each returns the code's state after the change. A gateway failure
- * that retries cannot fix fails the Update with type `QrCodeGatewayFailed`; the code is then
- * unchanged.
+ * Every Update is validated synchronously: a refused one is never written to history and fails
+ * with type `QrCodeUpdateRejected`, the reason as message and an `UpdateRejection` as
+ * `details[0]` (`INVALID` request, or `CONFLICT` with the code's state; the field at fault).
+ * `modify` and `setStatus` are then applied one at a time through MODIFY / MODIFYSTATUS; each
+ * returns the code's state after the change. A gateway failure that retries cannot fix fails the
+ * Update with type `QrCodeGatewayFailed`; the code is then unchanged. The counter-order Updates
+ * call nothing and answer at once, even while a gateway change is running.
  */
 
 /** MODIFY: replace the code's data (always the complete set, MAPI.md §7.1). */
@@ -19,10 +29,36 @@ export const modifyQrCodeUpdate = defineUpdate<QrCodeState, [QrCodeInput]>('modi
 export const setQrCodeStatusUpdate = defineUpdate<QrCodeState, [QrCodeStatusChange]>('setStatus');
 
 /**
- * The code's state: status (CREATING | ACTIVE | STOPPED | DELETED), `qrcode`, image URL, data
- * and change history. It is also how another workflow or the notification receiver asks "is
- * this code known and active": query the store's workflow (ID from `qrCodeWorkflowId`) and
- * check `status === 'ACTIVE'` and `qrcode` equal to the paid code. Workflows cannot query, so a
+ * A merchant's till expects a payment at this code ("expect 88.00 USD for order 123"): the next
+ * payment of that amount and currency settles the order. Only at an ACTIVE code, in its pricing
+ * currency; a pending `orderId` repeated with the same amount answers the pending order, with
+ * another amount it is refused. Answers the order (with its `expiresAt`).
+ */
+export const expectPaymentUpdate = defineUpdate<CounterOrder, [ExpectPaymentRequest]>(
+  'expectPayment',
+);
+
+/** Withdraws a pending counter order (refused when it is not pending); answers the state. */
+export const withdrawExpectedPaymentUpdate = defineUpdate<QrCodeState, [{ orderId: string }]>(
+  'withdrawExpectedPayment',
+);
+
+/**
+ * Asked by the notification receiver for each verified payment before it starts the
+ * PaymentWorkflow: is this the slot's code, is it active, and what must the payment match (the
+ * oldest pending order of its amount and currency, which it settles; or, when it matches none,
+ * the store's policy). Idempotent per `outTradeNo`. Refused only for malformed input.
+ */
+export const admitPaymentUpdate = defineUpdate<PaymentAdmission, [PaymentAdmissionRequest]>(
+  'admitPayment',
+);
+
+/**
+ * The code's state: status (CREATING | ACTIVE | STOPPED | DELETED), `qrcode`, image URL, data,
+ * change history, pending counter orders and recent admissions. It is also how another workflow
+ * or the notification receiver asks "is this code known and active": query the store's workflow
+ * (ID from `qrCodeWorkflowId`) and check `status === 'ACTIVE'` and `qrcode` equal to the paid
+ * code (`admitPayment` answers that too, and settles counter orders). Workflows cannot query, so a
  * PaymentWorkflow asks through an activity (a Temporal client call) — or, when the workflow is
  * gone (DELETED codes end it), treats "not found" as "not active".
  */

@@ -1,4 +1,5 @@
 import { isSupportedCurrency } from '../money';
+import { CounterOrders } from './counter-orders';
 import {
   MAX_HISTORY_ENTRIES,
   type QrCodeChange,
@@ -6,19 +7,33 @@ import {
   type QrCodeLifecycle,
   type QrCodeState,
   type QrCodeStatusChange,
+  type UnmatchedPaymentPolicy,
 } from './qrcode-types';
+import { conflict, invalid, type Refusal } from './refusal';
 
 /**
  * The state of one merchant QR code that the workflow's handlers share, and the rules that
- * decide which changes may be asked of it. Every `whyNot…` method returns the reason a request
- * is refused (for an Update validator, and again when the handler's turn comes), or undefined.
+ * decide which changes may be asked of it. Every `whyNot…` method returns the {@link Refusal} of
+ * a request (for an Update validator, and again when the handler's turn comes), or undefined.
+ * Its counter orders (and the admission of payments to them) are in {@link orders}.
  * Pure and deterministic: times come from the caller (the workflow clock).
  */
 export class QrCodeRecord {
-  private constructor(private readonly state: QrCodeState) {}
+  /** Counter orders and payment admission, kept in this code's state. */
+  readonly orders: CounterOrders;
+
+  private constructor(private readonly state: QrCodeState) {
+    this.orders = new CounterOrders(state, this, (action, detail, at) =>
+      this.log({ at, action, outcome: 'APPLIED', detail }),
+    );
+  }
 
   /** A fresh code, not created yet (check the input with {@link QrCodeRecord.whyInvalidStart} first). */
-  static start(partnerId: string, info: QrCodeInput): QrCodeRecord {
+  static start(
+    partnerId: string,
+    info: QrCodeInput,
+    unmatchedPayments: UnmatchedPaymentPolicy = 'REVERSE',
+  ): QrCodeRecord {
     return new QrCodeRecord({
       status: 'CREATING',
       partnerId,
@@ -27,12 +42,28 @@ export class QrCodeRecord {
       info,
       history: [],
       continuedRuns: 0,
+      pendingOrders: [],
+      unmatchedPayments,
+      admissions: [],
     });
   }
 
-  /** The state carried over by continue-as-new. */
-  static resume(carried: QrCodeState, at: number): QrCodeRecord {
-    const record = new QrCodeRecord({ ...carried, continuedRuns: carried.continuedRuns + 1 });
+  /**
+   * The state carried over by continue-as-new. A run carried from before counter orders existed
+   * has none; its policy is then the input's.
+   */
+  static resume(
+    carried: QrCodeState,
+    at: number,
+    unmatchedPayments: UnmatchedPaymentPolicy = 'REVERSE',
+  ): QrCodeRecord {
+    const record = new QrCodeRecord({
+      ...carried,
+      pendingOrders: carried.pendingOrders ?? [],
+      unmatchedPayments: carried.unmatchedPayments ?? unmatchedPayments,
+      admissions: carried.admissions ?? [],
+      continuedRuns: carried.continuedRuns + 1,
+    });
     record.log({ at, action: 'CONTINUED_AS_NEW', outcome: 'APPLIED' });
     return record;
   }
@@ -51,58 +82,100 @@ export class QrCodeRecord {
     return this.state.qrcode;
   }
 
-  /** A copy for queries and Update results (handlers keep mutating the original). */
-  snapshot(): QrCodeState {
-    return JSON.parse(JSON.stringify(this.state)) as QrCodeState;
+  /**
+   * A copy for queries and Update results (handlers keep mutating the original). Pending orders
+   * that expired at `at` are left out (all are kept when `at` is not given).
+   */
+  snapshot(at?: number): QrCodeState {
+    const copy = JSON.parse(JSON.stringify(this.state)) as QrCodeState;
+    if (at !== undefined) copy.pendingOrders = copy.pendingOrders.filter((o) => at < o.expiresAt);
+    return copy;
   }
 
   /** Why a start input cannot describe a code of this partner, if it cannot. */
-  static whyInvalidStart(partnerId: unknown, info: unknown): string | undefined {
+  static whyInvalidStart(
+    partnerId: unknown,
+    info: unknown,
+    unmatchedPayments?: unknown,
+  ): string | undefined {
     if (typeof partnerId !== 'string' || !/^\d{16}$/.test(partnerId)) {
       return 'partnerId must be the 16-digit Alipay partner ID';
     }
-    return whyInvalidInfo(info);
+    if (
+      unmatchedPayments !== undefined &&
+      unmatchedPayments !== 'ACCEPT' &&
+      unmatchedPayments !== 'REVERSE'
+    ) {
+      return `unmatchedPayments must be ACCEPT or REVERSE (got ${JSON.stringify(unmatchedPayments)})`;
+    }
+    return whyInvalidInfo(info)?.reason;
   }
 
-  /** Why `modify(info)` is refused: a deleted code, invalid data, or an immutable field changed. */
-  whyNotModify(info: unknown): string | undefined {
+  /**
+   * Why `modify(info)` is refused: a deleted code (CONFLICT), invalid data, or an immutable field
+   * changed (INVALID: no state of this code would accept it).
+   */
+  whyNotModify(info: unknown): Refusal | undefined {
     if (this.state.status === 'DELETED')
-      return 'the code was deleted; a deleted code cannot be modified';
-    const invalid = whyInvalidInfo(info);
-    if (invalid) return invalid;
+      return conflict('the code was deleted; a deleted code cannot be modified');
+    const bad = whyInvalidInfo(info);
+    if (bad) return bad;
     const next = info as QrCodeInput;
     const now = this.state.info;
     if (next.secondaryMerchantId !== now.secondaryMerchantId) {
-      return `secondaryMerchantId cannot change after creation (is ${now.secondaryMerchantId})`;
+      return invalid(
+        `secondaryMerchantId cannot change after creation (is ${now.secondaryMerchantId})`,
+        'secondaryMerchantId',
+      );
     }
     if ((next.serviceProviderId ?? '') !== (now.serviceProviderId ?? '')) {
-      return `serviceProviderId cannot change after creation (is ${now.serviceProviderId ?? 'unset'})`;
+      return invalid(
+        `serviceProviderId cannot change after creation (is ${now.serviceProviderId ?? 'unset'})`,
+        'serviceProviderId',
+      );
     }
     if (next.storeId !== now.storeId) {
-      return `storeId cannot change: this workflow manages the code of store ${now.storeId}; create one for the other store instead`;
+      return invalid(
+        `storeId cannot change: this workflow manages the code of store ${now.storeId}; create one for the other store instead`,
+        'storeId',
+      );
     }
     if (this.state.withFee && next.channelFee === undefined) {
-      return "a channel fee present at creation cannot be removed; use the store's no-fee code instead";
+      return invalid(
+        "a channel fee present at creation cannot be removed; use the store's no-fee code instead",
+        'channelFee',
+      );
     }
     if (!this.state.withFee && next.channelFee !== undefined) {
-      return "this is the store's no-fee code; adding a channel fee would make it the fee variant — use the fee-variant code instead";
+      return invalid(
+        "this is the store's no-fee code; adding a channel fee would make it the fee variant — use the fee-variant code instead",
+        'channelFee',
+      );
     }
     return undefined;
   }
 
-  /** Why `setStatus(change)` is refused, following ACTIVE -STOP-> STOPPED -RESTART-> ACTIVE, -DELETE-> DELETED. */
-  whyNotChangeStatus(change: unknown): string | undefined {
+  /**
+   * Why `setStatus(change)` is refused, following ACTIVE -STOP-> STOPPED -RESTART-> ACTIVE,
+   * -DELETE-> DELETED: an unknown change is INVALID, one the status does not allow a CONFLICT.
+   */
+  whyNotChangeStatus(change: unknown): Refusal | undefined {
     if (change !== 'STOP' && change !== 'RESTART' && change !== 'DELETE') {
-      return `unknown status change ${JSON.stringify(change)}; expected STOP, RESTART or DELETE`;
+      return invalid(
+        `unknown status change ${JSON.stringify(change)}; expected STOP, RESTART or DELETE`,
+        'status',
+      );
     }
     const status = this.state.status;
     if (status === 'DELETED')
-      return `the code was deleted; DELETE is final, ${change} is not possible`;
-    if (change === 'STOP' && status === 'STOPPED') return 'the code is already stopped';
+      return conflict(`the code was deleted; DELETE is final, ${change} is not possible`);
+    if (change === 'STOP' && status === 'STOPPED') return conflict('the code is already stopped');
     if (change === 'RESTART' && status !== 'STOPPED') {
-      return status === 'CREATING'
-        ? 'the code is being created and will be active; only a stopped code can be restarted'
-        : 'the code is active; only a stopped code can be restarted';
+      return conflict(
+        status === 'CREATING'
+          ? 'the code is being created and will be active; only a stopped code can be restarted'
+          : 'the code is active; only a stopped code can be restarted',
+      );
     }
     return undefined;
   }
@@ -143,28 +216,30 @@ const TAXI_MCC = '4121';
 const MAX_RATE = 0.05;
 
 /** Cheap shape checks so that a bad request is refused at once, before any gateway call. */
-function whyInvalidInfo(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return 'info must be an object';
+function whyInvalidInfo(value: unknown): Refusal | undefined {
+  if (typeof value !== 'object' || value === null) return invalid('info must be an object');
   const info = value as Partial<QrCodeInput>;
   for (const field of ['secondaryMerchantId', 'secondaryMerchantName', 'storeId'] as const) {
-    if (!nonEmpty(info[field])) return `${field} is required`;
+    if (!nonEmpty(info[field])) return invalid(`${field} is required`, field);
   }
   if (!/^\d{4}$/.test(String(info.merchantCategoryCode))) {
-    return 'merchantCategoryCode must be a 4-digit MCC';
+    return invalid('merchantCategoryCode must be a 4-digit MCC', 'merchantCategoryCode');
   }
   if (info.merchantCategoryCode !== TAXI_MCC && !nonEmpty(info.storeName)) {
-    return 'storeName is required (except for taxis, MCC 4121)';
+    return invalid('storeName is required (except for taxis, MCC 4121)', 'storeName');
   }
   if (info.merchantCategoryCode === TAXI_MCC && info.taxi === undefined) {
-    return 'taxi data is required for MCC 4121';
+    return invalid('taxi data is required for MCC 4121', 'taxi');
   }
   for (const field of ['pricingCurrency', 'settlementCurrency'] as const) {
     if (!isSupportedCurrency(String(info[field])))
-      return `${field} must be a supported ISO 4217 code`;
+      return invalid(`${field} must be a supported ISO 4217 code`, field);
   }
-  return info.channelFee === undefined
-    ? undefined
-    : whyInvalidFee(info.channelFee, info.settlementCurrency);
+  const fee =
+    info.channelFee === undefined
+      ? undefined
+      : whyInvalidFee(info.channelFee, info.settlementCurrency);
+  return fee === undefined ? undefined : invalid(fee, 'channelFee');
 }
 
 function whyInvalidFee(fee: QrCodeInput['channelFee'], settlement: unknown): string | undefined {

@@ -4,8 +4,10 @@
  * workflow, the HTTP layer and clients alike.
  */
 import type { QrCodeInput, QrCodeStatusChange } from '../alipay';
+import type { ExpectedOrder } from './payment-types';
 
 export type { QrCodeInput, QrCodeStatusChange } from '../alipay';
+export type { ExpectedOrder, UpdateRejection } from './payment-types';
 
 /**
  * Where a code is in its life. `CREATING` only until the first CREATE succeeded;
@@ -17,9 +19,16 @@ export type QrCodeLifecycle = 'CREATING' | 'ACTIVE' | 'STOPPED' | 'DELETED';
 export interface QrCodeChange {
   /** Epoch milliseconds from the workflow clock. */
   at: number;
-  action: 'CREATE' | 'MODIFY' | QrCodeStatusChange | 'CONTINUED_AS_NEW';
+  action:
+    | 'CREATE'
+    | 'MODIFY'
+    | QrCodeStatusChange
+    | 'CONTINUED_AS_NEW'
+    | 'EXPECT_PAYMENT'
+    | 'WITHDRAW_ORDER'
+    | 'PAYMENT_ADMITTED';
   outcome: 'APPLIED' | 'FAILED';
-  /** Why it failed (the gateway's message), or a note. */
+  /** Why it failed (the gateway's message), or a note (the order, the payment). */
   detail?: string;
 }
 
@@ -40,7 +49,70 @@ export interface QrCodeState {
   history: QrCodeChange[];
   /** How many runs this workflow has continued from (0 on the first run). */
   continuedRuns: number;
+  /** Counter orders waiting for their payment, oldest first (expired ones left out). */
+  pendingOrders: CounterOrder[];
+  /** What happens to a payment that matches no pending order (from the start input). */
+  unmatchedPayments: UnmatchedPaymentPolicy;
+  /**
+   * The latest admissions, oldest first, capped at {@link MAX_ADMISSIONS}: a repeated
+   * `admitPayment` for the same `outTradeNo` answers the recorded one.
+   */
+  admissions: Array<{ outTradeNo: string } & PaymentAdmission>;
 }
+
+/** A payment the merchant's till expects at this code ("expect 88.00 USD for order 123"). */
+export interface CounterOrder {
+  orderId: string;
+  /** Decimal in major units, normalised to the currency's exponent (`"88.00"`). */
+  amount: string;
+  currency: string;
+  amountMinor: number;
+  /** Epoch ms, workflow clock. */
+  registeredAt: number;
+  /** Epoch ms, workflow clock: the order is ignored (and dropped) from then on. */
+  expiresAt: number;
+}
+
+/** `expectPayment` Update argument. */
+export interface ExpectPaymentRequest {
+  /** The merchant's order reference, 1..64 characters; repeating a pending one is idempotent. */
+  orderId: string;
+  /** Decimal in major units, greater than zero, valid for the currency. */
+  amount: string;
+  /** Must be the code's `pricingCurrency`. */
+  currency: string;
+  /** How long the order waits for its payment: 1 minute..24 hours, default 15 minutes. */
+  ttlMs?: number;
+}
+
+/** Asked by the notification receiver for each verified notification before it starts the payment. */
+export interface PaymentAdmissionRequest {
+  outTradeNo: string;
+  /** The paid code, when the notification names it. */
+  qrcode?: string;
+  /** The paid amount (decimal in major units) and currency, when the notification has them. */
+  amount?: string;
+  currency?: string;
+}
+
+/** The answer of `admitPayment`: what the PaymentWorkflow must check. */
+export interface PaymentAdmission {
+  /** False when `qrcode` was given and is not this slot's code (ask the other slot). */
+  codeMatches: boolean;
+  /** The code is ACTIVE (false for STOPPED, CREATING, or not this slot's code). */
+  codeActive: boolean;
+  /** What the payment must match; absent for a walk-in payment. */
+  expected?: ExpectedOrder;
+  /** The counter order this payment settled (removed from pending). */
+  matchedOrderId?: string;
+}
+
+/**
+ * What happens to a payment that matches no pending counter order while some are pending:
+ * `ACCEPT` it as a walk-in payment, or `REVERSE` it (it is admitted against the oldest pending
+ * order, which it fails to match, so the PaymentWorkflow reverses it at once).
+ */
+export type UnmatchedPaymentPolicy = 'ACCEPT' | 'REVERSE';
 
 /** Start input of the MerchantQrCodeWorkflow. */
 export interface MerchantQrCodeInput {
@@ -52,6 +124,8 @@ export interface MerchantQrCodeInput {
    * it, whichever comes first). Default {@link DEFAULT_MAX_HISTORY_EVENTS}.
    */
   maxHistoryEvents?: number;
+  /** Policy for payments that match no pending counter order (default `REVERSE`). */
+  unmatchedPayments?: UnmatchedPaymentPolicy;
   /** Set by the workflow itself when it continues as new; never by a caller. */
   continued?: QrCodeState;
 }
@@ -61,6 +135,18 @@ export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
 /** Change-history entries kept (and carried across continue-as-new). */
 export const MAX_HISTORY_ENTRIES = 200;
+
+/** Admissions remembered for idempotency (and carried across continue-as-new). */
+export const MAX_ADMISSIONS = 500;
+
+/** Counter orders that may wait at one code at once. */
+export const MAX_PENDING_ORDERS = 100;
+
+/** How long a counter order waits for its payment unless `ttlMs` says otherwise: 15 minutes. */
+export const DEFAULT_ORDER_TTL_MS = 15 * 60 * 1000;
+/** Bounds of an order's `ttlMs`: 1 minute..24 hours. */
+export const MIN_ORDER_TTL_MS = 60 * 1000;
+export const MAX_ORDER_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Failure type of an Update refused by its validator (nothing was sent to Alipay). */
 export const QR_CODE_UPDATE_REJECTED = 'QrCodeUpdateRejected';

@@ -12,9 +12,18 @@ import {
 } from '@temporalio/workflow';
 import type { QrCodeActivities } from '../activities/qrcode';
 import { AlipayPartnerId, AlipayStoreId, QrCodeStatus } from '../search-attributes';
+import { CounterOrders } from './counter-orders';
 import { gatewayRetryPolicy } from './gateway-retry';
-import { modifyQrCodeUpdate, qrCodeStateQuery, setQrCodeStatusUpdate } from './qrcode-messages';
+import {
+  admitPaymentUpdate,
+  expectPaymentUpdate,
+  modifyQrCodeUpdate,
+  qrCodeStateQuery,
+  setQrCodeStatusUpdate,
+  withdrawExpectedPaymentUpdate,
+} from './qrcode-messages';
 import { QrCodeRecord } from './qrcode-record';
+import { rejectionOf, type Refusal } from './refusal';
 import { SerialQueue } from './serial-queue';
 import {
   DEFAULT_MAX_HISTORY_EVENTS,
@@ -48,13 +57,16 @@ const { modifyQrCode, setQrCodeStatus } = proxyActivities<QrCodeActivities>({
  *
  * Story: CREATE the code (get-or-create at Alipay, so a retry or a restarted workflow gets the
  * same code); then serve `modify` and `setStatus` Updates one at a time, each validated before
- * it is accepted and re-checked when its turn comes; end when the code is DELETEd. A long-lived
- * code continues as new when its history grows, carrying its state, but only between Updates.
+ * it is accepted and re-checked when its turn comes; end when the code is DELETEd. Meanwhile
+ * keep the store's counter orders and admit each verified payment to them (`expectPayment`,
+ * `withdrawExpectedPayment`, `admitPayment`: answered at once, never queued behind a gateway
+ * call). A long-lived code continues as new when its history grows, carrying its state (orders
+ * and admissions included), but only between Updates.
  */
 export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promise<QrCodeState> {
   const invalid = input.continued
     ? undefined
-    : QrCodeRecord.whyInvalidStart(input.partnerId, input.info);
+    : QrCodeRecord.whyInvalidStart(input.partnerId, input.info, input.unmatchedPayments);
   if (invalid) {
     throw ApplicationFailure.create({
       type: QR_CODE_INVALID_INPUT,
@@ -63,13 +75,14 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
     });
   }
   const code = input.continued
-    ? QrCodeRecord.resume(input.continued, Date.now())
-    : QrCodeRecord.start(input.partnerId, input.info);
+    ? QrCodeRecord.resume(input.continued, Date.now(), input.unmatchedPayments)
+    : QrCodeRecord.start(input.partnerId, input.info, input.unmatchedPayments);
   const queue = new SerialQueue();
   const oneAtATime = <T>(step: () => Promise<T>): Promise<T> => queue.run(step);
 
-  setHandler(qrCodeStateQuery, () => code.snapshot(), {
-    description: 'The code: status, qrcode, image URL, data and change history.',
+  setHandler(qrCodeStateQuery, () => code.snapshot(Date.now()), {
+    description:
+      'The code: status, qrcode, image URL, data, change history, pending counter orders and recent admissions.',
   });
   setHandler(modifyQrCodeUpdate, (info) => oneAtATime(() => modify(code, info)), {
     validator: (info) => refuseIf(code.whyNotModify(info)),
@@ -80,6 +93,47 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
     validator: (change) => refuseIf(code.whyNotChangeStatus(change)),
     description: 'STOP an active code, RESTART a stopped one, or DELETE it (final).',
   });
+  // The counter-order handlers are synchronous: nothing can change between a validator and its
+  // handler, and they need no turn in the queue (they call nothing), so a till or a payment
+  // never waits behind a slow MODIFY.
+  setHandler(
+    expectPaymentUpdate,
+    (req) => {
+      const order = code.orders.expect(req, Date.now());
+      showDetails(code);
+      return order;
+    },
+    {
+      validator: (req) => refuseIf(code.orders.whyNotExpect(req, Date.now())),
+      description:
+        'Expect a payment at this ACTIVE code: {orderId, amount, currency (the pricing currency), ttlMs? (1 min..24 h, default 15 min)}.',
+    },
+  );
+  setHandler(
+    withdrawExpectedPaymentUpdate,
+    ({ orderId }) => {
+      code.orders.withdraw(orderId, Date.now());
+      showDetails(code);
+      return code.snapshot(Date.now());
+    },
+    {
+      validator: (req) => refuseIf(code.orders.whyNotWithdraw(req, Date.now())),
+      description: 'Withdraw a pending counter order: {orderId}.',
+    },
+  );
+  setHandler(
+    admitPaymentUpdate,
+    (req) => {
+      const admission = code.orders.admit(req, Date.now());
+      showDetails(code);
+      return admission;
+    },
+    {
+      validator: (req) => refuseIf(CounterOrders.whyInvalidAdmission(req)),
+      description:
+        'For the notification receiver: {outTradeNo, qrcode?, amount?, currency?} -> code matches and is active, the order the payment must match; idempotent per outTradeNo.',
+    },
+  );
 
   // The handlers are registered before CREATE is queued, and CREATE is queued first: Updates
   // that arrive meanwhile wait behind it and see the created code.
@@ -91,10 +145,10 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxEvents;
   // Only when idle: an Update still running (or queued) would be lost by continue-as-new.
   await condition(() => (code.status === 'DELETED' || historyIsLong()) && allHandlersFinished());
-  if (code.status === 'DELETED') return code.snapshot();
+  if (code.status === 'DELETED') return code.snapshot(Date.now());
   return await continueAsNew<typeof MerchantQrCodeWorkflow>({
     ...input,
-    continued: code.snapshot(),
+    continued: code.snapshot(Date.now()),
   });
 }
 
@@ -122,7 +176,7 @@ async function modify(code: QrCodeRecord, info: QrCodeInput): Promise<QrCodeStat
     );
     code.modified(info, result, Date.now());
   });
-  return code.snapshot();
+  return code.snapshot(Date.now());
 }
 
 async function changeStatus(code: QrCodeRecord, change: QrCodeStatusChange): Promise<QrCodeState> {
@@ -134,7 +188,7 @@ async function changeStatus(code: QrCodeRecord, change: QrCodeStatusChange): Pro
     );
     code.statusChanged(change, Date.now());
   });
-  return code.snapshot();
+  return code.snapshot(Date.now());
 }
 
 /** Runs one gateway change; a final failure is recorded and fails the Update, the code unchanged. */
@@ -161,7 +215,17 @@ function publish(code: QrCodeRecord): void {
     { key: AlipayPartnerId, value: state.partnerId },
     { key: AlipayStoreId, value: state.storeId },
   ]);
+  showDetails(code);
+}
+
+/**
+ * The Web UI's current details only: no command, so the counter-order handlers (one per
+ * payment) add nothing to history but their Update events.
+ */
+function showDetails(code: QrCodeRecord): void {
+  const state = code.snapshot(Date.now());
   const last = state.history.at(-1);
+  const pending = state.pendingOrders.length;
   setCurrentDetails(
     [
       `**${state.status}** — store ${state.storeId} (${state.info.storeName ?? 'taxi'}), ${state.withFee ? 'with' : 'no'} channel fee`,
@@ -169,36 +233,44 @@ function publish(code: QrCodeRecord): void {
       last
         ? `last change: ${last.action} ${last.outcome}${last.detail ? ` — ${last.detail}` : ''}`
         : '',
+      pending > 0
+        ? `counter orders pending: ${pending} (unmatched payments: ${state.unmatchedPayments})`
+        : '',
     ]
       .filter(Boolean)
       .join('\n\n'),
   );
 }
 
-/** Validator outcome: a refusal is a typed failure carrying the reason. */
-function refuseIf(reason: string | undefined): void {
-  if (reason)
-    throw ApplicationFailure.create({
-      type: QR_CODE_UPDATE_REJECTED,
-      nonRetryable: true,
-      message: reason,
-    });
+/** Validator outcome: a refusal is a typed failure carrying the reason and its category. */
+function refuseIf(refusal: Refusal | undefined): void {
+  if (refusal) throw rejected(refusal.reason, refusal);
 }
 
 /**
  * The rule is checked again when the Update's turn comes: an earlier one may have changed the
- * code. Returns the code content, which CREATE (always first in the queue) has set.
+ * code (so any refusal now is a CONFLICT). Returns the code content, which CREATE (always first
+ * in the queue) has set.
  */
-function recheck(code: QrCodeRecord, reason: string | undefined): string {
-  const refusal = code.qrcode === undefined ? 'the code could not be created' : reason;
-  if (refusal) {
-    throw ApplicationFailure.create({
-      type: QR_CODE_UPDATE_REJECTED,
-      nonRetryable: true,
-      message: `no longer possible after an earlier change: ${refusal}`,
+function recheck(code: QrCodeRecord, refusal: Refusal | undefined): string {
+  const reason = code.qrcode === undefined ? 'the code could not be created' : refusal?.reason;
+  if (reason) {
+    throw rejected(`no longer possible after an earlier change: ${reason}`, {
+      reason,
+      kind: 'CONFLICT',
+      ...(refusal?.field ? { field: refusal.field } : {}),
     });
   }
   return code.qrcode as string;
+}
+
+function rejected(message: string, refusal: Refusal): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: QR_CODE_UPDATE_REJECTED,
+    nonRetryable: true,
+    message,
+    details: [rejectionOf(refusal)],
+  });
 }
 
 function gatewayFailed(action: string, err: unknown): ApplicationFailure {

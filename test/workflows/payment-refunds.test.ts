@@ -17,6 +17,7 @@ import type {
   PaymentWorkflowInput,
   RefundEntry,
   RefundRequest,
+  UpdateRejection,
 } from '../../src/workflows/payment-types';
 import { PaymentStatus, RefundedMinor } from '../../src/search-attributes';
 import {
@@ -59,7 +60,12 @@ async function paid(
 const refund = (handle: WorkflowHandle, req: RefundRequest) =>
   handle.executeUpdate(refundPaymentUpdate, { args: [req] });
 
-async function rejected(promise: Promise<unknown>, message: RegExp): Promise<void> {
+/** Asserts a validator refusal: its message and, when given, its `details[0]` category. */
+async function rejected(
+  promise: Promise<unknown>,
+  message: RegExp,
+  detail?: UpdateRejection,
+): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
     assert.ok(
       err instanceof WorkflowUpdateFailedError,
@@ -68,25 +74,42 @@ async function rejected(promise: Promise<unknown>, message: RegExp): Promise<voi
     assert.ok(err.cause instanceof ApplicationFailure);
     assert.equal(err.cause.type, 'PaymentUpdateRejected');
     assert.match(err.cause.message, message);
+    if (detail) assert.deepEqual(err.cause.details?.[0], detail, err.cause.message);
     return true;
   });
 }
 
 test('validator rejections: amount, decimals, balance, currency, reused ID, state', async () => {
   const handle = await paid('OT-VAL', 1000);
-  await rejected(refund(handle, { refundId: 'R0', amount: '0' }), /greater than zero/);
-  await rejected(refund(handle, { refundId: 'R1', amount: '-1.00' }), /must not be negative/);
+  const invalid = (field: string): UpdateRejection => ({ kind: 'INVALID', field });
+  const conflict = (field: string): UpdateRejection => ({ kind: 'CONFLICT', field });
+  await rejected(
+    refund(handle, { refundId: 'R0', amount: '0' }),
+    /greater than zero/,
+    invalid('amount'),
+  );
+  await rejected(
+    refund(handle, { refundId: 'R1', amount: '-1.00' }),
+    /must not be negative/,
+    invalid('amount'),
+  );
   await rejected(refund(handle, { refundId: 'R2', amount: '1.005' }), /at most 2 decimals/);
   await rejected(refund(handle, { refundId: 'R3', amount: '1e2' }), /plain decimal/);
   await rejected(
     refund(handle, { refundId: 'R4', amount: '10.01' }),
     /exceeds the refundable 10\.00 USD/,
+    conflict('amount'),
   );
   await rejected(
     refund(handle, { refundId: 'R5', amount: '1.00', currency: 'EUR' }),
     /differs from the payment's USD/,
+    invalid('currency'),
   );
-  await rejected(refund(handle, { refundId: '', amount: '1.00' }), /refundId is required/);
+  await rejected(
+    refund(handle, { refundId: '', amount: '1.00' }),
+    /refundId is required/,
+    invalid('refundId'),
+  );
   await rejected(
     refund(handle, { refundId: 'OT-VAL', amount: '1.00' }),
     /must differ from the out_trade_no/,
@@ -97,6 +120,7 @@ test('validator rejections: amount, decimals, balance, currency, reused ID, stat
   await rejected(
     refund(handle, { refundId: 'R-OK', amount: '5.00', reason: 'broken cup' }),
     /already used with other parameters/,
+    conflict('refundId'),
   );
   await rejected(
     refund(handle, { refundId: 'R6', amount: '6.01' }),
@@ -141,6 +165,10 @@ test('20 concurrent refunds over the balance: exactly the affordable ones succee
     const err = (r as PromiseRejectedResult).reason as WorkflowUpdateFailedError;
     assert.ok(err instanceof WorkflowUpdateFailedError);
     assert.match(String(err.cause?.message), /exceeds the refundable/);
+    assert.deepEqual((err.cause as ApplicationFailure).details?.[0], {
+      kind: 'CONFLICT',
+      field: 'amount',
+    });
   }
   const state = await handle.query(paymentStateQuery);
   const succeeded = state.refunds.filter((r) => r.status === 'SUCCEEDED');

@@ -1,0 +1,235 @@
+import { InvalidMoneyError, formatMinor, parseMoney } from '../money';
+import {
+  DEFAULT_ORDER_TTL_MS,
+  MAX_ADMISSIONS,
+  MAX_ORDER_TTL_MS,
+  MAX_PENDING_ORDERS,
+  MIN_ORDER_TTL_MS,
+  type CounterOrder,
+  type ExpectPaymentRequest,
+  type PaymentAdmission,
+  type PaymentAdmissionRequest,
+  type QrCodeChange,
+  type QrCodeLifecycle,
+  type QrCodeState,
+} from './qrcode-types';
+import { conflict, invalid, type Refusal } from './refusal';
+
+/** The part of a code's state the counter orders keep (carried across continue-as-new). */
+export type CounterOrderState = Pick<
+  QrCodeState,
+  'pendingOrders' | 'admissions' | 'unmatchedPayments'
+>;
+
+/** What the orders need to know of their code. */
+export interface CounterCode {
+  readonly status: QrCodeLifecycle;
+  readonly qrcode?: string;
+  readonly info: { readonly pricingCurrency: string };
+}
+
+/** Appends to the code's change history. */
+export type LogChange = (action: QrCodeChange['action'], detail: string, at: number) => void;
+
+/**
+ * The counter orders of one code ("expect 88.00 USD for order 123") and the admission of each
+ * verified payment to them: a payment settles the oldest pending order with its amount and
+ * currency; one that matches none follows the code's `UnmatchedPaymentPolicy`. Admission is
+ * idempotent per `outTradeNo`, so a notification Alipay sends again gets the same answer.
+ *
+ * Pure and deterministic: times come from the caller (the workflow clock). An order is live while
+ * `at < expiresAt`; expired ones are ignored by every check and dropped by the next change.
+ */
+export class CounterOrders {
+  constructor(
+    private readonly state: CounterOrderState,
+    private readonly code: CounterCode,
+    private readonly log: LogChange,
+  ) {}
+
+  /** The live orders at `at`, oldest first. */
+  pending(at: number): CounterOrder[] {
+    return this.state.pendingOrders.filter((order) => at < order.expiresAt);
+  }
+
+  /**
+   * Why `expectPayment(req)` is refused: bad input first (INVALID), then the code's state
+   * (CONFLICT). A live order repeated with the same amount and currency is not refused.
+   */
+  whyNotExpect(req: unknown, at: number): Refusal | undefined {
+    if (typeof req !== 'object' || req === null) return invalid('the request must be an object');
+    const { orderId, amount, currency, ttlMs } = req as Partial<ExpectPaymentRequest>;
+    if (!isId(orderId)) return invalid('orderId is required (1 to 64 characters)', 'orderId');
+    const pricing = this.code.info.pricingCurrency;
+    if (currency !== pricing) {
+      return invalid(
+        `currency ${String(currency)} is not this code's pricing currency ${pricing}`,
+        'currency',
+      );
+    }
+    const minor = parseAmount(amount, currency);
+    if (typeof minor === 'string') return invalid(minor, 'amount');
+    if (minor <= 0) return invalid('amount must be greater than zero', 'amount');
+    if (
+      ttlMs !== undefined &&
+      !(Number.isSafeInteger(ttlMs) && ttlMs >= MIN_ORDER_TTL_MS && ttlMs <= MAX_ORDER_TTL_MS)
+    ) {
+      return invalid(
+        `ttlMs must be an integer from ${MIN_ORDER_TTL_MS} (1 minute) to ${MAX_ORDER_TTL_MS} (24 hours)`,
+        'ttlMs',
+      );
+    }
+    if (this.code.status !== 'ACTIVE') {
+      return conflict(`the code is ${this.code.status}; only an ACTIVE code takes counter orders`);
+    }
+    const live = this.pending(at);
+    const same = live.find((order) => order.orderId === orderId);
+    if (same) {
+      return same.amountMinor === minor && same.currency === currency
+        ? undefined
+        : conflict(
+            `order ${orderId} is already pending with other parameters (${same.amount} ${same.currency})`,
+            'orderId',
+          );
+    }
+    if (live.length >= MAX_PENDING_ORDERS) {
+      return conflict(
+        `${MAX_PENDING_ORDERS} orders are already pending at this code; withdraw some or let them expire`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Registers an order (checked by {@link whyNotExpect}); a repeat answers the pending one. */
+  expect(req: ExpectPaymentRequest, at: number): CounterOrder {
+    this.dropExpired(at);
+    const same = this.state.pendingOrders.find((order) => order.orderId === req.orderId);
+    if (same) return { ...same };
+    const amountMinor = parseMoney(req.amount, req.currency).minor;
+    const order: CounterOrder = {
+      orderId: req.orderId,
+      amount: formatMinor(amountMinor, req.currency),
+      currency: req.currency,
+      amountMinor,
+      registeredAt: at,
+      expiresAt: at + (req.ttlMs ?? DEFAULT_ORDER_TTL_MS),
+    };
+    this.state.pendingOrders.push(order);
+    this.log('EXPECT_PAYMENT', `order ${order.orderId}: ${order.amount} ${order.currency}`, at);
+    return { ...order };
+  }
+
+  /** Why `withdrawExpectedPayment({orderId})` is refused: only a live order can be withdrawn. */
+  whyNotWithdraw(req: unknown, at: number): Refusal | undefined {
+    const orderId = (req as { orderId?: unknown } | null)?.orderId;
+    if (!isId(orderId)) return invalid('orderId is required (1 to 64 characters)', 'orderId');
+    return this.pending(at).some((order) => order.orderId === orderId)
+      ? undefined
+      : conflict(
+          `order ${orderId} is not pending (never expected, already paid, withdrawn or expired)`,
+          'orderId',
+        );
+  }
+
+  /** Removes a live order (checked by {@link whyNotWithdraw}). */
+  withdraw(orderId: string, at: number): void {
+    this.dropExpired(at);
+    const index = this.state.pendingOrders.findIndex((order) => order.orderId === orderId);
+    if (index < 0) return;
+    const [order] = this.state.pendingOrders.splice(index, 1) as [CounterOrder];
+    this.log('WITHDRAW_ORDER', `order ${orderId}: ${order.amount} ${order.currency}`, at);
+  }
+
+  /** Why an `admitPayment` request is malformed (the only reason admission is refused). */
+  static whyInvalidAdmission(req: unknown): Refusal | undefined {
+    if (typeof req !== 'object' || req === null) return invalid('the request must be an object');
+    const fields = req as Partial<Record<keyof PaymentAdmissionRequest, unknown>>;
+    if (typeof fields.outTradeNo !== 'string' || fields.outTradeNo.trim() === '') {
+      return invalid('outTradeNo is required', 'outTradeNo');
+    }
+    for (const field of ['qrcode', 'amount', 'currency'] as const) {
+      if (fields[field] !== undefined && typeof fields[field] !== 'string') {
+        return invalid(`${field} must be a string when given`, field);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * What a verified payment must match, and the order it settles. A repeated `outTradeNo`
+   * answers the recorded admission; a payment to another code is told so and not recorded.
+   */
+  admit(req: PaymentAdmissionRequest, at: number): PaymentAdmission {
+    const recorded = this.state.admissions.find((a) => a.outTradeNo === req.outTradeNo);
+    if (recorded) {
+      const { outTradeNo: _, ...admission } = recorded;
+      return admission;
+    }
+    if (req.qrcode !== undefined && req.qrcode !== this.code.qrcode) {
+      return { codeMatches: false, codeActive: false };
+    }
+    const admission = this.admitToOrders(req, at);
+    this.state.admissions.push({ outTradeNo: req.outTradeNo, ...admission });
+    if (this.state.admissions.length > MAX_ADMISSIONS) {
+      this.state.admissions.splice(0, this.state.admissions.length - MAX_ADMISSIONS);
+    }
+    return { ...admission };
+  }
+
+  private admitToOrders(req: PaymentAdmissionRequest, at: number): PaymentAdmission {
+    const codeActive = this.code.status === 'ACTIVE';
+    if (!codeActive) return { codeMatches: true, codeActive };
+    this.dropExpired(at);
+    const [oldest] = this.state.pendingOrders;
+    if (!oldest) return { codeMatches: true, codeActive };
+    const minor = parseAmount(req.amount, req.currency);
+    const match = this.state.pendingOrders.find(
+      (order) => order.currency === req.currency && order.amountMinor === minor,
+    );
+    if (match) {
+      this.state.pendingOrders.splice(this.state.pendingOrders.indexOf(match), 1);
+      this.log('PAYMENT_ADMITTED', `${req.outTradeNo} settles order ${describe(match)}`, at);
+      return {
+        codeMatches: true,
+        codeActive,
+        expected: expectedOf(match),
+        matchedOrderId: match.orderId,
+      };
+    }
+    if (this.state.unmatchedPayments === 'ACCEPT') return { codeMatches: true, codeActive };
+    // Not claimed: the customer may pay the order again, correctly, after this one is reversed.
+    this.log(
+      'PAYMENT_ADMITTED',
+      `${req.outTradeNo} (${req.amount ?? '?'} ${req.currency ?? '?'}) matches no pending order; held to order ${describe(oldest)}, to be reversed`,
+      at,
+    );
+    return { codeMatches: true, codeActive, expected: expectedOf(oldest) };
+  }
+
+  private dropExpired(at: number): void {
+    const live = this.pending(at);
+    if (live.length !== this.state.pendingOrders.length) this.state.pendingOrders = live;
+  }
+}
+
+const isId = (v: unknown): v is string =>
+  typeof v === 'string' && v.trim() !== '' && v.length <= 64;
+
+/** Minor units of a decimal amount, or why it is not one. */
+function parseAmount(amount: unknown, currency: unknown): number | string {
+  if (typeof amount !== 'string') return 'amount must be a decimal string such as 88.00';
+  try {
+    return parseMoney(amount, String(currency)).minor;
+  } catch (err) {
+    if (err instanceof InvalidMoneyError) return err.message;
+    throw err;
+  }
+}
+
+function expectedOf(order: CounterOrder): { amount: string; currency: string; orderId: string } {
+  return { amount: order.amount, currency: order.currency, orderId: order.orderId };
+}
+
+function describe(order: CounterOrder): string {
+  return `${order.orderId} (${order.amount} ${order.currency})`;
+}
