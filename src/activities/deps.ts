@@ -13,7 +13,26 @@ export interface ActivityDeps {
   readonly verifyNotifyIds: boolean;
   /** Optional merchant webhook for "payment confirmed", "payment reversed", "refund succeeded". */
   readonly merchantHook?: MerchantHookConfig;
+  /** Where the money-moving activities count their outcomes (`EngineMetrics` fits). */
+  readonly metrics?: ActivityMetrics;
 }
+
+/**
+ * Outcome counters of the money-moving activities, one call per activity attempt. `outcome` is a
+ * {@link MoneyCallOutcome}: `SUCCEEDED`; `FAILED` (final, Alipay refused or nothing was sent);
+ * `UNKNOWN` (final, money may have moved); `RETRY` (this attempt failed, Temporal retries it);
+ * `CANCELLED` (the workflow abandoned the call, e.g. CANCEL overtaken by midnight). The final
+ * outcomes are what the PaymentWorkflow concludes from the same failure.
+ */
+export interface ActivityMetrics {
+  /** A REFUND attempt ended; `kind` says whose refund it was. */
+  refund(outcome: string, kind: 'merchant' | 'reversal'): void;
+  /** A CANCEL attempt ended (an automatic reversal's or the merchant's cancel). */
+  cancel(outcome: string): void;
+}
+
+/** How one CANCEL or REFUND attempt ended, as {@link ActivityMetrics} counts it. */
+export type MoneyCallOutcome = 'SUCCEEDED' | 'FAILED' | 'UNKNOWN' | 'RETRY' | 'CANCELLED';
 
 export interface MerchantHookConfig {
   readonly url: string;

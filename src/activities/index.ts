@@ -2,7 +2,7 @@ import type { ActivityDeps } from './deps';
 import { createPaymentActivities } from './payment';
 import { createQrCodeActivities } from './qrcode';
 
-export type { ActivityDeps, MerchantHookConfig } from './deps';
+export type { ActivityDeps, ActivityMetrics, MerchantHookConfig, MoneyCallOutcome } from './deps';
 
 /** Every activity the worker registers, built from the configured gateway client. */
 export function createActivities(deps: ActivityDeps) {

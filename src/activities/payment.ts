@@ -5,6 +5,7 @@ import type { Money } from '../money';
 import { PAYMENT_PARTNER_MISMATCH } from '../workflows/payment-types';
 import { ensureSignsFor, type ActivityDeps } from './deps';
 import { postMerchantEvent, type MerchantEvent } from './merchant-hook';
+import { countingOutcome } from './money-outcome';
 
 export type { MerchantEvent } from './merchant-hook';
 export {
@@ -49,6 +50,8 @@ export interface RefundPaymentArgs extends PaymentRef {
   readonly refundId: string;
   readonly amount: Money;
   readonly reason?: string;
+  /** True for the full refund of an automatic reversal (the ledger entry's flag); metrics only. */
+  readonly reversal?: boolean;
 }
 
 export interface RefundOutcome {
@@ -148,26 +151,33 @@ export function createPaymentActivities(deps: ActivityDeps) {
 
     /** CANCEL (same GMT+8 day). Targets one trade, so repeating it is safe. */
     async cancelPayment(args: PaymentRef): Promise<CancelOutcome> {
-      ensurePartner(args.partnerId);
-      const result = await withHeartbeat((call) => deps.gateway.cancelTrade(ref(args), call));
-      return result.action ? { action: result.action } : {};
+      const metrics = deps.metrics;
+      return countingOutcome(metrics && ((outcome) => metrics.cancel(outcome)), async () => {
+        ensurePartner(args.partnerId);
+        const result = await withHeartbeat((call) => deps.gateway.cancelTrade(ref(args), call));
+        return result.action ? { action: result.action } : {};
+      });
     },
 
     /** REFUND, synchronous. Retries send the same `refundId`, so Alipay refunds at most once. */
     async refundPayment(args: RefundPaymentArgs): Promise<RefundOutcome> {
-      ensurePartner(args.partnerId);
-      const result = await withHeartbeat((call) =>
-        deps.gateway.refund(
-          {
-            ...ref(args),
-            refundId: args.refundId,
-            amount: args.amount,
-            ...(args.reason ? { reason: args.reason } : {}),
-          },
-          call,
-        ),
-      );
-      return { refundId: result.refundId, amount: result.amount };
+      const metrics = deps.metrics;
+      const kind = args.reversal === true ? 'reversal' : 'merchant';
+      return countingOutcome(metrics && ((outcome) => metrics.refund(outcome, kind)), async () => {
+        ensurePartner(args.partnerId);
+        const result = await withHeartbeat((call) =>
+          deps.gateway.refund(
+            {
+              ...ref(args),
+              refundId: args.refundId,
+              amount: args.amount,
+              ...(args.reason ? { reason: args.reason } : {}),
+            },
+            call,
+          ),
+        );
+        return { refundId: result.refundId, amount: result.amount };
+      });
     },
 
     /** Tells the merchant's webhook (when configured) what happened; a no-op otherwise. */

@@ -27,7 +27,7 @@ import {
   type RequestContext,
   type SignedRequest,
 } from './requests';
-import { isMoneyMoving } from './services';
+import { SERVICES, isMoneyMoving, shortServiceName, type ServiceName } from './services';
 import type { Signer } from './signing';
 import {
   cancelResultFrom,
@@ -58,6 +58,25 @@ export interface GatewayDeps {
   readonly dispatcher?: Dispatcher;
   /** Clock for `timestamp` parameters (epoch ms). Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Told once per call (every service, `notify_verify` included) how it ended and how long it
+   * took, e.g. for metrics. Called synchronously after the call; whatever it throws is ignored.
+   */
+  readonly observe?: (call: GatewayCallRecord) => void;
+}
+
+/** One finished gateway call, as {@link GatewayDeps.observe} receives it. */
+export interface GatewayCallRecord {
+  /** Short service name: `CREATE`, `MODIFY`, `MODIFYSTATUS`, `QUERY`, `CANCEL`, `REFUND`, `NOTIFY_VERIFY`. */
+  readonly service: string;
+  /**
+   * `ok`, or the `code` of the error the caller got (`ALIPAY_TIMEOUT`, `ALIPAY_BUSINESS_FAILED`,
+   * `ALIPAY_INVALID_REQUEST` for an input refused before sending, …); `ERROR` for an error
+   * without a code.
+   */
+  readonly outcome: string;
+  /** Wall time of the whole call (building, HTTP, checking the answer), in seconds. */
+  readonly seconds: number;
 }
 
 /**
@@ -73,6 +92,7 @@ export class AlipayGateway {
   readonly #signer: Signer;
   readonly #transport: GatewayTransport;
   readonly #requests: RequestContext;
+  readonly #observe: ((call: GatewayCallRecord) => void) | undefined;
 
   constructor(config: GatewayConfig, deps: GatewayDeps = {}) {
     this.config = resolveGatewayConfig(config);
@@ -94,12 +114,15 @@ export class AlipayGateway {
       refundReasonField: this.config.refundReasonField,
       signNotifyVerify: this.config.signNotifyVerify,
     };
+    this.#observe = deps.observe;
   }
 
   /** CREATE (get-or-create) the code of a store. Safe to retry. */
   async createQrCode(input: QrCodeInput, call?: CallOptions): Promise<QrCodeResult> {
-    const req = buildCreateQrCode(input, this.#requests);
-    return qrCodeResultFrom(await this.#exchange(req, call), undefined, context(req));
+    return this.#observed(SERVICES.CREATE, async () => {
+      const req = buildCreateQrCode(input, this.#requests);
+      return qrCodeResultFrom(await this.#exchange(req, call), undefined, context(req));
+    });
   }
 
   /** MODIFY a code: sends the complete data set. */
@@ -108,8 +131,10 @@ export class AlipayGateway {
     input: QrCodeInput,
     call?: CallOptions,
   ): Promise<QrCodeResult> {
-    const req = buildModifyQrCode(qrcode, input, this.#requests);
-    return qrCodeResultFrom(await this.#exchange(req, call), qrcode, context(req));
+    return this.#observed(SERVICES.MODIFY, async () => {
+      const req = buildModifyQrCode(qrcode, input, this.#requests);
+      return qrCodeResultFrom(await this.#exchange(req, call), qrcode, context(req));
+    });
   }
 
   /** MODIFYSTATUS: STOP, RESTART or DELETE (terminal) a code. */
@@ -118,44 +143,54 @@ export class AlipayGateway {
     status: QrCodeStatusChange,
     call?: CallOptions,
   ): Promise<QrCodeStatusResult> {
-    const req = buildSetQrCodeStatus(qrcode, status, this.#requests);
-    const result = qrCodeResultFrom(await this.#exchange(req, call), qrcode, context(req));
-    return { qrcode: result.qrcode, status };
+    return this.#observed(SERVICES.MODIFYSTATUS, async () => {
+      const req = buildSetQrCodeStatus(qrcode, status, this.#requests);
+      const result = qrCodeResultFrom(await this.#exchange(req, call), qrcode, context(req));
+      return { qrcode: result.qrcode, status };
+    });
   }
 
   /** QUERY a trade: status, amount and currency as Alipay has them. Read-only. */
   async queryTrade(ref: TradeRef, call?: CallOptions): Promise<TradeQueryResult> {
-    const req = buildQuery(ref, this.#requests);
-    return tradeQueryFrom(await this.#exchange(req, call), ref, context(req));
+    return this.#observed(SERVICES.QUERY, async () => {
+      const req = buildQuery(ref, this.#requests);
+      return tradeQueryFrom(await this.#exchange(req, call), ref, context(req));
+    });
   }
 
   /** CANCEL a trade (same GMT+8 day): closes an unpaid trade or fully reverses a paid one. */
   async cancelTrade(ref: TradeRef, call?: CallOptions): Promise<CancelResult> {
-    const req = buildCancel(ref, this.#requests);
-    return cancelResultFrom(await this.#exchange(req, call), ref, context(req));
+    return this.#observed(SERVICES.CANCEL, async () => {
+      const req = buildCancel(ref, this.#requests);
+      return cancelResultFrom(await this.#exchange(req, call), ref, context(req));
+    });
   }
 
   /** REFUND (full or partial), synchronous; retry only with the same `refundId`. */
   async refund(input: RefundInput, call?: CallOptions): Promise<RefundResult> {
-    const req = buildRefund(input, this.#requests);
-    return refundResultFrom(await this.#exchange(req, call), input, context(req));
+    return this.#observed(SERVICES.REFUND, async () => {
+      const req = buildRefund(input, this.#requests);
+      return refundResultFrom(await this.#exchange(req, call), input, context(req));
+    });
   }
 
   /** `notify_verify`: true when Alipay confirms it sent the notification with this ID. */
   async verifyNotifyId(notifyId: string, call?: CallOptions): Promise<boolean> {
-    const req = buildNotifyVerify(notifyId, this.#requests);
-    const ctx = context(req);
-    const answer = await this.#transport.send(this.#wire(req), ctx, call);
-    const text = answer.body.toString('latin1').trim();
-    if (text === 'true') return true;
-    if (text === 'false') return false;
-    if (text.startsWith('<')) {
-      const envelope = this.#parse(answer.body, answer.contentType, ctx);
-      if (!envelope.isSuccess) throw gatewayFailure(envelope.error, ctx);
-    }
-    throw new AlipayResponseError('notify_verify answered neither true nor false', {
-      ...ctx,
-      causeMessage: text.slice(0, 40),
+    return this.#observed(SERVICES.NOTIFY_VERIFY, async () => {
+      const req = buildNotifyVerify(notifyId, this.#requests);
+      const ctx = context(req);
+      const answer = await this.#transport.send(this.#wire(req), ctx, call);
+      const text = answer.body.toString('latin1').trim();
+      if (text === 'true') return true;
+      if (text === 'false') return false;
+      if (text.startsWith('<')) {
+        const envelope = this.#parse(answer.body, answer.contentType, ctx);
+        if (!envelope.isSuccess) throw gatewayFailure(envelope.error, ctx);
+      }
+      throw new AlipayResponseError('notify_verify answered neither true nor false', {
+        ...ctx,
+        causeMessage: text.slice(0, 40),
+      });
     });
   }
 
@@ -174,6 +209,27 @@ export class AlipayGateway {
   /** Releases pooled connections (an injected dispatcher is left to its owner). */
   async close(): Promise<void> {
     await this.#transport.close();
+  }
+
+  /** Runs one call and tells the observer (if any) how it ended; the observer cannot break it. */
+  async #observed<T>(service: ServiceName, fn: () => Promise<T>): Promise<T> {
+    const observe = this.#observe;
+    if (!observe) return fn();
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await fn();
+    } catch (err) {
+      outcome = outcomeOf(err);
+      throw err;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      try {
+        observe({ service: shortServiceName(service) ?? service, outcome, seconds });
+      } catch {
+        // An observer's failure is its own: the call's result stands.
+      }
+    }
   }
 
   #wire(req: SignedRequest) {
@@ -235,6 +291,12 @@ export class AlipayGateway {
     assertBusinessSuccess(envelope.business, ctx);
     return envelope.business;
   }
+}
+
+/** The error's stable `code` (every engine error has one), else `ERROR`. */
+function outcomeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && code !== '' ? code.slice(0, 64) : 'ERROR';
 }
 
 function context(req: SignedRequest): AlipayErrorContext {

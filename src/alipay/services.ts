@@ -15,6 +15,18 @@ export const SERVICES = {
 export type ShortServiceName = keyof typeof SERVICES;
 export type ServiceName = (typeof SERVICES)[ShortServiceName];
 
+const SHORT_NAMES: ReadonlyMap<string, ShortServiceName> = new Map(
+  (Object.entries(SERVICES) as [ShortServiceName, ServiceName][]).map(([short, name]) => [
+    name,
+    short,
+  ]),
+);
+
+/** The short name (`QUERY`) of a MAPI service name, or undefined for a service not listed. */
+export function shortServiceName(service: string): ShortServiceName | undefined {
+  return SHORT_NAMES.get(service);
+}
+
 /** `biz_type` of the three QR-code services. */
 export const QR_CODE_BIZ_TYPE = 'OVERSEASHOPQRCODE';
 

@@ -158,6 +158,8 @@ export async function refundPayment(ref: PaymentRef, entry: RefundEntry): Promis
           refundId: entry.refundId,
           amount,
           ...(entry.reason ? { reason: entry.reason } : {}),
+          // Only labels the activity's metrics; activity inputs are not compared on replay.
+          ...(entry.reversal ? { reversal: true } : {}),
         },
       ],
     );
