@@ -3,23 +3,38 @@
  *   - Temporal dev server (SQLite under .data/, Web UI on :8233, search attributes registered)
  *   - the Alipay sandbox simulator as the gateway (:8710)
  *   - the engine's worker
+ *   - the HTTP service: notification receiver, merchant API, health, metrics (:8080)
  * Ctrl-C stops all of it; the dev server's state survives a restart.
  */
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
+import { EngineMetrics } from '../src/observability/metrics';
+import { installRuntime } from '../src/observability/runtime';
 import { startSandbox } from '../src/sandbox';
 import { DEFAULT_SANDBOX_PORT } from '../src/sandbox/defaults';
+import { startHttpService } from '../src/server/main';
 import { createWorker } from '../src/worker';
 import { startDevServer, type DevServer } from './dev-server';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      'usage: npm start   (env: TEMPORAL_PORT=7233, TEMPORAL_UI_PORT=8233, SANDBOX_PORT=8710)',
+      'usage: npm start   (env: TEMPORAL_PORT=7233, TEMPORAL_UI_PORT=8233, SANDBOX_PORT=8710, HTTP_PORT=8080; see README "Configuration")',
     );
     return;
   }
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  let config0: ReturnType<typeof loadConfig>;
+  try {
+    config0 = loadConfig(); // fail fast on a bad environment, before anything starts
+  } catch (err) {
+    console.error(`start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  const runtimeMetricsUrl = config0.observability.runtimeMetricsAddress
+    ? installRuntime({
+        metricsBindAddress: config0.observability.runtimeMetricsAddress,
+        logLevel: 'WARN',
+      })
+    : installRuntime({ logLevel: 'WARN' });
   const stack: Array<() => Promise<void>> = [];
   let stopping = false;
   const stopAll = async (code: number): Promise<void> => {
@@ -33,21 +48,30 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stopAll(0));
 
   try {
-    const port = Number(process.env.TEMPORAL_PORT ?? 7233);
-    const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
-    const server: DevServer = await startDevServer({ port, uiPort });
-    stack.push(() => server.stop());
-
-    const config = loadConfig({
-      ...process.env,
-      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? server.address,
-    });
+    // A configured Temporal (TEMPORAL_ADDRESS, e.g. Temporal Cloud) is used as it is; otherwise
+    // the local dev server comes up with its SQLite file.
+    let server: DevServer | undefined;
+    if (process.env.TEMPORAL_ADDRESS === undefined) {
+      const port = Number(process.env.TEMPORAL_PORT ?? 7233);
+      const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+      server = await startDevServer({ port, uiPort });
+      const dev = server;
+      stack.push(() => dev.stop());
+    }
+    const config = server
+      ? loadConfig({ ...process.env, TEMPORAL_ADDRESS: server.address })
+      : config0;
     // The simulator stands in for Alipay unless a real gateway is configured.
     const sandbox = config.alipay.embeddedSandbox
       ? await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT) })
       : undefined;
     if (sandbox) stack.push(() => sandbox.close());
-    const { worker, run } = await createWorker(config);
+    const http: { engine?: { countPaymentsByStatus(): Promise<Record<string, number>> } } = {};
+    const metrics = new EngineMetrics({
+      ...(runtimeMetricsUrl ? { runtimeMetricsUrl } : {}),
+      countPaymentsByStatus: async () => (http.engine ? http.engine.countPaymentsByStatus() : {}),
+    });
+    const { worker, run } = await createWorker(config, undefined, { metrics });
     const running = run();
     stack.push(async () => {
       worker.shutdown();
@@ -57,19 +81,30 @@ async function main(): Promise<void> {
       console.error('worker failed:', err);
       void stopAll(1);
     });
+    const service = await startHttpService(config, { metrics });
+    http.engine = service.engine;
+    stack.push(() => service.close());
+    const key = config.http.defaultApiKey
+      ? config.http.merchantApiKeys[0]
+      : '<one of MERCHANT_API_KEYS>';
 
     console.log(
       [
         '',
         'alipay-qr-engine is up:',
-        `  Temporal Web UI     ${server.uiUrl}`,
-        `  Temporal frontend   ${server.address} (namespace ${server.namespace})`,
+        server
+          ? `  Temporal Web UI     ${server.uiUrl}`
+          : "  Temporal Web UI     (your cluster's UI)",
+        `  Temporal frontend   ${config.temporal.connection.address} (namespace ${config.temporal.namespace})`,
         sandbox
           ? `  Alipay sandbox      ${sandbox.gatewayUrl}   (control: ${sandbox.url}/sandbox)`
           : `  Alipay gateway      ${config.alipay.gateway.gatewayUrl}`,
         `  worker              task queue ${config.temporal.taskQueue}`,
+        `  Alipay notify URL   ${service.url}/alipay/notify   (notify_url given to CREATE: ${config.alipay.gateway.notifyUrl})`,
+        `  merchant API        ${service.url}/v1   (Authorization: Bearer ${key})`,
+        `  health / metrics    ${service.url}/readyz   ${service.url}/metrics`,
         '',
-        'Ctrl-C stops everything.',
+        'Try it: npm run demo   (in another terminal). Ctrl-C stops everything.',
       ].join('\n'),
     );
   } catch (err) {

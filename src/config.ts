@@ -37,7 +37,27 @@ export interface EngineConfig {
     /** How long a payment stays open for refunds after it was paid. */
     refundWindowMs: number;
   };
+  /** The HTTP service: Alipay's notification receiver and the merchant API. */
+  http: {
+    host: string;
+    port: number;
+    /** Bearer keys accepted by the merchant API (any of them). */
+    merchantApiKeys: string[];
+    /** True when the keys are the embedded sandbox default (never with a real gateway). */
+    defaultApiKey: boolean;
+    /** Largest notification body accepted (Alipay's are a few hundred bytes). */
+    notifyMaxBytes: number;
+    /** Largest merchant API body accepted. */
+    apiMaxBytes: number;
+  };
+  observability: {
+    /** `host:port` of the Temporal runtime's Prometheus exporter; undefined when turned off. */
+    runtimeMetricsAddress?: string;
+    logLevel: LogLevel;
+  };
 }
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export class ConfigError extends EngineError {
   readonly code = 'INVALID_CONFIG';
@@ -49,7 +69,12 @@ export class ConfigError extends EngineError {
 
 export const DEFAULT_TASK_QUEUE = 'alipay-qr-engine';
 export const DEFAULT_SANDBOX_GATEWAY_URL = `http://127.0.0.1:${DEFAULT_SANDBOX_PORT}/gateway.do`;
-export const DEFAULT_NOTIFY_URL = 'http://127.0.0.1:8080/alipay/notify';
+export const DEFAULT_HTTP_PORT = 8080;
+export const DEFAULT_NOTIFY_URL = `http://127.0.0.1:${DEFAULT_HTTP_PORT}/alipay/notify`;
+/** The merchant API key of the embedded sandbox set-up; refused with a real gateway. */
+export const DEFAULT_SANDBOX_API_KEY = 'sandbox-merchant-api-key';
+export const DEFAULT_RUNTIME_METRICS_ADDRESS = '127.0.0.1:9464';
+const MIN_API_KEY_LENGTH = 16;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Environment variables the engine reads, for `--help` texts and the README. */
@@ -68,7 +93,10 @@ export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
     'merchant private key, PEM or base64 (RSA/RSA2)',
   ],
   ['ALIPAY_PUBLIC_KEY / ALIPAY_PUBLIC_KEY_FILE', "Alipay's public key, PEM or base64 (RSA/RSA2)"],
-  ['ALIPAY_NOTIFY_URL', `public notify_url given to CREATE (default ${DEFAULT_NOTIFY_URL})`],
+  [
+    'ALIPAY_NOTIFY_URL',
+    `public notify_url given to CREATE (default ${DEFAULT_NOTIFY_URL}, with HTTP_PORT)`,
+  ],
   [
     'ALIPAY_VERIFY_NOTIFY_ID',
     'call notify_verify when confirming a payment: true|false (default true)',
@@ -77,6 +105,17 @@ export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MERCHANT_HOOK_URL / MERCHANT_HOOK_SECRET', 'optional merchant webhook and its HMAC key'],
   ['MERCHANT_HOOK_TIMEOUT_MS', 'merchant webhook timeout (default 10000)'],
   ['REFUND_WINDOW_DAYS', 'refund period after payment, days (default 90)'],
+  ['HTTP_HOST / HTTP_PORT', `HTTP service address (default 127.0.0.1 / ${DEFAULT_HTTP_PORT})`],
+  [
+    'MERCHANT_API_KEYS',
+    `comma-separated bearer keys of the merchant API, ${MIN_API_KEY_LENGTH}+ characters each (default with the sandbox: ${DEFAULT_SANDBOX_API_KEY}; required with ALIPAY_GATEWAY_URL)`,
+  ],
+  ['NOTIFY_MAX_BYTES', 'largest notification body accepted (default 16384)'],
+  [
+    'TEMPORAL_METRICS_ADDRESS',
+    `host:port of the Temporal runtime's Prometheus exporter, or off (default ${DEFAULT_RUNTIME_METRICS_ADDRESS})`,
+  ],
+  ['LOG_LEVEL', 'debug | info | warn | error (default info)'],
 ];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -129,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   if (!/^[\w.-]{1,200}$/.test(taskQueue))
     problems.push(`ENGINE_TASK_QUEUE ${JSON.stringify(taskQueue)} is not a valid task queue name`);
 
+  const httpPort = int('HTTP_PORT', DEFAULT_HTTP_PORT, 0, 65535);
+
   // Alipay
   const urlSetting = get('ALIPAY_GATEWAY_URL');
   const embeddedSandbox = urlSetting === undefined;
@@ -156,7 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     partner: partner ?? '',
     signType,
     ...(signType === 'MD5' ? { md5Key } : { privateKey, alipayPublicKey }),
-    notifyUrl: get('ALIPAY_NOTIFY_URL') ?? DEFAULT_NOTIFY_URL,
+    // Default: this engine's own receiver on loopback (right for the embedded sandbox only).
+    notifyUrl: get('ALIPAY_NOTIFY_URL') ?? `http://127.0.0.1:${httpPort}/alipay/notify`,
     connectTimeoutMs: int('ALIPAY_CONNECT_TIMEOUT_MS', 3000, 100, 60_000),
     readTimeoutMs: int('ALIPAY_READ_TIMEOUT_MS', 15_000, 100, 300_000),
     keyLabels: {
@@ -185,6 +227,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const refundWindowMs = int('REFUND_WINDOW_DAYS', 90, 1, 3650) * DAY_MS;
   const verifyNotifyIds = bool('ALIPAY_VERIFY_NOTIFY_ID', true);
 
+  // HTTP service
+  const apiKeysSetting = get('MERCHANT_API_KEYS');
+  const merchantApiKeys = (apiKeysSetting ?? (embeddedSandbox ? DEFAULT_SANDBOX_API_KEY : ''))
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  if (merchantApiKeys.length === 0)
+    problems.push('MERCHANT_API_KEYS is required when ALIPAY_GATEWAY_URL is set');
+  if (merchantApiKeys.some((key) => key.length < MIN_API_KEY_LENGTH))
+    problems.push(`MERCHANT_API_KEYS: every key needs at least ${MIN_API_KEY_LENGTH} characters`);
+  if (!embeddedSandbox && merchantApiKeys.includes(DEFAULT_SANDBOX_API_KEY))
+    problems.push('MERCHANT_API_KEYS: the sandbox default key is refused with a real gateway');
+  const metricsSetting = get('TEMPORAL_METRICS_ADDRESS') ?? DEFAULT_RUNTIME_METRICS_ADDRESS;
+  if (metricsSetting !== 'off' && !/^[\w.-]+:\d{1,5}$/.test(metricsSetting))
+    problems.push(`TEMPORAL_METRICS_ADDRESS=${metricsSetting}: expected host:port or off`);
+  const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
+    problems.push(`LOG_LEVEL=${logLevel}: expected debug, info, warn or error`);
+  const http = {
+    host: get('HTTP_HOST') ?? '127.0.0.1',
+    port: httpPort,
+    merchantApiKeys,
+    defaultApiKey: apiKeysSetting === undefined && embeddedSandbox,
+    notifyMaxBytes: int('NOTIFY_MAX_BYTES', 16_384, 1024, 1_048_576),
+    apiMaxBytes: 65_536,
+  };
+
   if (problems.length > 0 || !connect) throw new ConfigError(problems);
   return {
     temporal: {
@@ -198,5 +267,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     alipay: { gateway, embeddedSandbox, verifyNotifyIds },
     ...(merchantHook ? { merchantHook } : {}),
     payments: { refundWindowMs },
+    http,
+    observability: {
+      ...(metricsSetting === 'off' ? {} : { runtimeMetricsAddress: metricsSetting }),
+      logLevel,
+    },
   };
 }

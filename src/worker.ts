@@ -2,6 +2,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { AlipayGateway } from './alipay';
 import { loadConfig, type EngineConfig } from './config';
+import { EngineMetrics } from './observability/metrics';
+import { installRuntime } from './observability/runtime';
 
 export interface EngineWorker {
   worker: Worker;
@@ -18,8 +20,13 @@ export interface EngineWorker {
 export async function createWorker(
   config: EngineConfig,
   connection?: NativeConnection,
+  options: { metrics?: EngineMetrics } = {},
 ): Promise<EngineWorker> {
-  const gateway = new AlipayGateway(config.alipay.gateway);
+  const { metrics } = options;
+  const gateway = new AlipayGateway(
+    config.alipay.gateway,
+    metrics ? { observe: metrics.observeGateway } : {},
+  );
   const conn = connection ?? (await NativeConnection.connect(config.temporal.connection));
   const worker = await Worker.create({
     connection: conn,
@@ -31,6 +38,7 @@ export async function createWorker(
       partnerId: config.alipay.gateway.partner,
       verifyNotifyIds: config.alipay.verifyNotifyIds,
       ...(config.merchantHook ? { merchantHook: config.merchantHook } : {}),
+      ...(metrics ? { metrics } : {}),
     }),
   });
   return {
@@ -46,8 +54,18 @@ export async function createWorker(
   };
 }
 
+/**
+ * `npm run worker`: a worker alone (scale out by running several). Alone it exports the Temporal
+ * runtime's metrics on TEMPORAL_METRICS_ADDRESS; the engine's own gateway and refund counters are
+ * served by `/metrics` of the HTTP service when both run in one process (`npm start`).
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
+  installRuntime({
+    ...(config.observability.runtimeMetricsAddress
+      ? { metricsBindAddress: config.observability.runtimeMetricsAddress }
+      : {}),
+  });
   const { run } = await createWorker(config);
   console.log(
     JSON.stringify({

@@ -2,7 +2,7 @@
  * Public surface of the Alipay MAPI gateway layer. Everything above `src/alipay` imports from
  * here and speaks domain types; MAPI field names stay inside this folder.
  */
-export { AlipayGateway, type GatewayDeps } from './gateway';
+export { AlipayGateway, type GatewayCallRecord, type GatewayDeps } from './gateway';
 export {
   GATEWAY_URLS,
   resolveGatewayConfig,
@@ -13,7 +13,13 @@ export {
 export type { CallOptions } from './transport';
 export * from './types';
 export * from './errors';
-export { SERVICES, isMoneyMoving, type ServiceName, type ShortServiceName } from './services';
+export {
+  SERVICES,
+  isMoneyMoving,
+  shortServiceName,
+  type ServiceName,
+  type ShortServiceName,
+} from './services';
 export {
   DEFAULT_CHARSET,
   decode,
@@ -60,3 +66,4 @@ export {
 } from './notification';
 export { FINAL_BUSINESS_CODES, FINAL_GATEWAY_CODES, SYSTEM_CODES } from './classify';
 export { parseAlipayAmount } from './transformers';
+export { validateQrCodeInput } from './requests';

@@ -68,7 +68,7 @@ function sign(
 function notifyUrl(
   v: RequestValidator,
   input: string | undefined,
-  ctx: RequestContext,
+  ctx: Pick<RequestContext, 'notifyUrl'>,
 ): string | undefined {
   const url = v.text('notifyUrl', input ?? ctx.notifyUrl, { max: 200 });
   if (url !== undefined && !isHttpUrl(url)) v.fail('notifyUrl', 'must be an absolute http(s) URL');
@@ -173,6 +173,16 @@ function qrcodeParam(v: RequestValidator, qrcode: unknown): string {
     pattern: ID_TEXT,
     patternText: 'must be the code returned by CREATE',
   });
+}
+
+/**
+ * Checks a code's data by CREATE's rules without signing or sending anything, so that a merchant
+ * API can refuse bad input at once. Throws {@link AlipayRequestValidationError} naming the field.
+ */
+export function validateQrCodeInput(input: QrCodeInput): void {
+  const v = new RequestValidator(SERVICES.CREATE, { storeId: input?.storeId });
+  bizData(v, input);
+  if (input.notifyUrl !== undefined) notifyUrl(v, input.notifyUrl, {});
 }
 
 /** CREATE: get-or-create the code of a store (MAPI.md §6). */

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_SANDBOX_GATEWAY_URL, loadConfig } from '../../src/config';
+import {
+  ConfigError,
+  DEFAULT_SANDBOX_API_KEY,
+  DEFAULT_SANDBOX_GATEWAY_URL,
+  loadConfig,
+} from '../../src/config';
 
 describe('config', () => {
   it('defaults to the local dev server and the embedded sandbox', () => {
@@ -11,6 +16,10 @@ describe('config', () => {
     assert.equal(config.alipay.gateway.gatewayUrl, DEFAULT_SANDBOX_GATEWAY_URL);
     assert.equal(config.alipay.gateway.signType, 'MD5');
     assert.equal(config.payments.refundWindowMs, 90 * 24 * 3600_000);
+    assert.deepEqual(config.http.merchantApiKeys, [DEFAULT_SANDBOX_API_KEY]);
+    assert.equal(config.http.defaultApiKey, true);
+    assert.equal(config.http.port, 8080);
+    assert.equal(config.observability.runtimeMetricsAddress, '127.0.0.1:9464');
   });
 
   it('follows envconfig for Temporal', () => {
@@ -35,7 +44,33 @@ describe('config', () => {
         err.problems.some((p) => p.startsWith('ALIPAY_PARTNER')) &&
         err.problems.some((p) => p.startsWith('ALIPAY_MD5_KEY')) &&
         err.problems.some((p) => p.startsWith('REFUND_WINDOW_DAYS')) &&
-        err.problems.some((p) => p.startsWith('MERCHANT_HOOK_SECRET')),
+        err.problems.some((p) => p.startsWith('MERCHANT_HOOK_SECRET')) &&
+        err.problems.some((p) => p.startsWith('MERCHANT_API_KEYS is required')),
+    );
+  });
+
+  it('takes merchant API keys from the environment and refuses weak or sandbox keys for a real gateway', () => {
+    const real = {
+      ALIPAY_GATEWAY_URL: 'backup',
+      ALIPAY_PARTNER: '2088101122136241',
+      ALIPAY_MD5_KEY: 'k'.repeat(32),
+    };
+    const config = loadConfig({
+      ...real,
+      MERCHANT_API_KEYS: ' key-one-0123456789 , key-two-0123456789 ',
+      TEMPORAL_METRICS_ADDRESS: 'off',
+    });
+    assert.deepEqual(config.http.merchantApiKeys, ['key-one-0123456789', 'key-two-0123456789']);
+    assert.equal(config.http.defaultApiKey, false);
+    assert.equal(config.observability.runtimeMetricsAddress, undefined);
+    assert.throws(() => loadConfig({ ...real, MERCHANT_API_KEYS: 'short' }), /16 characters/);
+    assert.throws(
+      () => loadConfig({ ...real, MERCHANT_API_KEYS: DEFAULT_SANDBOX_API_KEY }),
+      /sandbox default key/,
+    );
+    assert.throws(
+      () => loadConfig({ LOG_LEVEL: 'loud', HTTP_PORT: '99999' }),
+      /LOG_LEVEL.*\n.*HTTP_PORT|HTTP_PORT.*\n.*LOG_LEVEL/s,
     );
   });
 
@@ -44,6 +79,7 @@ describe('config', () => {
       ALIPAY_GATEWAY_URL: 'backup',
       ALIPAY_PARTNER: '2088101122136241',
       ALIPAY_MD5_KEY: 'k'.repeat(32),
+      MERCHANT_API_KEYS: 'merchant-key-0123456789',
     });
     assert.equal(config.alipay.gateway.gatewayUrl, 'https://intlmapi.alipay.com/gateway.do');
     assert.equal(config.alipay.embeddedSandbox, false);
