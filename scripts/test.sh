@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/temporal-tools.sh all
+# The browser test's Chromium (Debian package): required on CI, otherwise that test skips itself.
+if ! bash scripts/chromium.sh; then
+  [ "${CI:-}" = true ] && exit 1
+  echo "warning: no Chromium at /usr/bin/chromium: test/browser will be skipped" >&2
+  export BROWSER_AVAILABLE=0
+fi
 echo "== typecheck"; npx tsc --noEmit -p .
 echo "== lint"; npx eslint .
 echo "== format"; npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
