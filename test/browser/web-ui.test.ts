@@ -1,35 +1,29 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
-import { paymentNotifiedSignal, refundPaymentUpdate } from '../../src/workflows/messages';
-import { PaymentWorkflow, paymentWorkflowId } from '../../src/workflows/payment';
-import {
-  FakeAlipay,
-  PARTNER,
-  notification,
-  startWorker,
-  waitForStatus,
-} from '../workflows/payment-support';
+import { paymentWorkflowId } from '../../src/workflows/payment-types';
+import { codeBody, eventually, startStack, type Stack } from '../server/support';
 
 // An operator's path through the Temporal Web UI, in headless Chromium (Debian's `chromium`
 // package, driven by playwright-core; never Playwright's browser download): filter the workflow
 // list by the custom search attribute PaymentStatus, open the payment, read its summary.
-// Screenshots land in test-output/browser/.
+// The payments arrive as in production: a merchant creates the store's code through the API,
+// customers pay it at the Alipay sandbox, whose notifications reach the HTTP service's receiver,
+// and the real worker confirms and refunds them. Screenshots land in test-output/browser/.
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '..', '..');
 const OUTPUT = path.join(ROOT, 'test-output', 'browser');
 const UI_TIMEOUT = 60_000; // the Web UI is a SPA: generous waits for loads and re-renders
 const TASK_QUEUE = 'browser-web-ui';
-const STORE = 'S-WEB';
+const STORE = 'S-UI';
 
 const CI = process.env.CI === 'true';
 const browserMissing = !existsSync(CHROMIUM) || process.env.BROWSER_AVAILABLE === '0';
@@ -41,22 +35,22 @@ const skip =
 
 interface Payment {
   outTradeNo: string;
+  /** Alipay's trade number (`trade_no`), shown in the workflow's details. */
+  tradeNo: string;
   workflowId: string;
+  /** The static summary the notification receiver gives the workflow. */
   summary: string;
-  handle: WorkflowHandle;
 }
 
 let server: DevServer | undefined;
-let dbFile: string | undefined;
+let dir: string | undefined;
 let connection: Connection | undefined;
 let nativeConnection: NativeConnection | undefined;
 let client: Client;
-let worker: Worker | undefined;
-let running: Promise<void> | undefined;
+let stack: Stack | undefined;
 let browser: Browser | undefined;
 let refunded: Payment;
 let paid: Payment;
-const fake = new FakeAlipay();
 
 // One `before` for the whole setup (several top-level hooks misbehave in Node 20's node:test).
 before(
@@ -65,33 +59,40 @@ before(
     if (browserMissing) {
       throw new Error(`CI=true and no Chromium at ${CHROMIUM}: run \`bash scripts/chromium.sh\``);
     }
-    dbFile = path.join(os.tmpdir(), `alipay-qr-engine-web-ui-${process.pid}-${Date.now()}.sqlite`);
+    dir = mkdtempSync(path.join(os.tmpdir(), 'alipay-qr-engine-web-ui-'));
     server = await startDevServer({
       port: await freePort(),
       uiPort: await freePort(),
-      dbFile,
+      dbFile: path.join(dir, 'temporal.sqlite'),
       stdio: 'ignore',
     });
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection, namespace: server.namespace });
     nativeConnection = await NativeConnection.connect({ address: server.address });
-    // startWorker only needs the environment's native connection.
-    const env = { nativeConnection } as Pick<TestWorkflowEnvironment, 'nativeConnection'>;
-    ({ worker, running } = await startWorker(
-      env as TestWorkflowEnvironment,
-      TASK_QUEUE,
-      fake.activities(),
-    ));
-
-    const stamp = Date.now();
-    refunded = await startPayment(`OT-WEB-${stamp}-R`);
-    paid = await startPayment(`OT-WEB-${stamp}-P`);
-    await waitForStatus(refunded.handle, 'PAID');
-    await waitForStatus(paid.handle, 'PAID');
-    await refunded.handle.executeUpdate(refundPaymentUpdate, {
-      args: [{ refundId: `R-${refunded.outTradeNo}`, amount: '2.50' }],
+    stack = await startStack({
+      temporalAddress: server.address,
+      nativeConnection,
+      taskQueue: TASK_QUEUE,
     });
-    await waitForStatus(refunded.handle, 'PARTIALLY_REFUNDED');
+
+    // The merchant prints the store's code; two customers pay it; Alipay notifies the receiver.
+    const created = await stack.api('POST', '/v1/codes', codeBody(STORE));
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    const qrcode: string = created.json.qrcode;
+    refunded = await customerPays(stack, qrcode);
+    paid = await customerPays(stack, qrcode);
+    await paymentReaches(stack, refunded, 'PAID');
+    await paymentReaches(stack, paid, 'PAID');
+
+    // The merchant refunds part of one payment through the API.
+    const refund = await stack.api(
+      'POST',
+      `/v1/payments/${refunded.outTradeNo}/refunds`,
+      { amount: '2.50' },
+      { 'idempotency-key': 'R-UI-1' },
+    );
+    assert.equal(refund.status, 201, JSON.stringify(refund.json));
+    await paymentReaches(stack, refunded, 'PARTIALLY_REFUNDED');
     // Visibility is eventually consistent: let the index catch up before the UI lists it.
     await waitForVisibility(`PaymentStatus = "PARTIALLY_REFUNDED"`, [refunded.workflowId]);
     await waitForVisibility(`PaymentStatus = "PAID"`, [paid.workflowId]);
@@ -115,12 +116,11 @@ before(
 
 after(async () => {
   await browser?.close().catch(() => undefined);
-  worker?.shutdown();
-  await running?.catch(() => undefined);
+  await stack?.close();
   await nativeConnection?.close();
   await connection?.close();
   await server?.stop();
-  if (dbFile) rmSync(dbFile, { force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test(
@@ -172,6 +172,12 @@ test(
         .frameLocator('#user-metadata-summary')
         .getByText(refunded.summary, { exact: true })
         .waitFor();
+      // The receiver's static details: one `**Label:** value` line each, the store among them.
+      const details = page.frameLocator('#user-metadata-details');
+      await details.getByText('Store:', { exact: true }).waitFor();
+      const detailsText = await details.locator('body').innerText();
+      assert.match(detailsText, new RegExp(`^Store:\\s*${STORE}$`, 'm'));
+      assert.match(detailsText, new RegExp(`^Alipay trade:\\s*${refunded.tradeNo}$`, 'm'));
       await page
         .frameLocator('#user-metadata-current-details')
         .getByText('PARTIALLY_REFUNDED', { exact: true })
@@ -188,19 +194,29 @@ test(
   },
 );
 
-/** A payment started the way the notification receiver starts one: signal-with-start. */
-async function startPayment(outTradeNo: string): Promise<Payment> {
-  const summary = `Alipay payment ${outTradeNo} · store ${STORE} · 10.00 USD`;
-  const handle = await client.workflow.signalWithStart(PaymentWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: paymentWorkflowId(PARTNER, outTradeNo),
-    args: [{ partnerId: PARTNER, outTradeNo }],
-    signal: paymentNotifiedSignal,
-    signalArgs: [notification(outTradeNo, { storeId: STORE })],
-    staticSummary: summary,
-    staticDetails: `Partner ${PARTNER}, out_trade_no ${outTradeNo}: started by a verified notification (N-${outTradeNo}).`,
-  });
-  return { outTradeNo, workflowId: handle.workflowId, summary, handle };
+/**
+ * A customer pays the store's code 10.00 at the sandbox; resolves once Alipay's notification
+ * was acknowledged by the receiver (which signal-with-starts the payment's workflow).
+ */
+async function customerPays(s: Stack, qrcode: string): Promise<Payment> {
+  const { trade, notifyId } = s.sandbox.pay({ qrcode, amount: '10.00' });
+  assert.ok(notifyId, 'the code has a notify_url: Alipay notifies');
+  const record = await s.sandbox.notifications.settled(notifyId, 20_000);
+  assert.equal(record.state, 'delivered');
+  return {
+    outTradeNo: trade.outTradeNo,
+    tradeNo: trade.tradeNo,
+    workflowId: paymentWorkflowId(s.config.alipay.gateway.partner, trade.outTradeNo),
+    // Built here, not imported: what the receiver's summary must read.
+    summary: `Alipay payment ${trade.outTradeNo} · store ${STORE} · 10.00 USD`,
+  };
+}
+
+async function paymentReaches(s: Stack, payment: Payment, status: string): Promise<void> {
+  await eventually(async () => {
+    const state = await s.engine.getPayment(payment.outTradeNo);
+    return state.status === status ? state : undefined;
+  }, `payment ${payment.outTradeNo} ${status}`);
 }
 
 async function waitForVisibility(query: string, expected: string[]): Promise<void> {

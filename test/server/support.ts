@@ -6,6 +6,8 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandb
 import { startHttpService, type HttpService } from '../../src/server/main';
 import { createWorker } from '../../src/worker';
 import { EngineMetrics } from '../../src/observability/metrics';
+// Side effect: the Temporal runtime logs warnings only (the test report stays readable).
+import '../helpers/temporal';
 
 /**
  * The whole engine in-process, the way `npm start` assembles it, against a given Temporal server:
@@ -71,7 +73,8 @@ export async function startStack(options: {
   let workerStopped: Promise<void> | undefined;
   const stopWorker = () => {
     workerStopped ??= (async () => {
-      worker.shutdown();
+      // The SDK's own SIGINT/SIGTERM handler may have begun shutting it down already.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     })();
     return workerStopped;
