@@ -3,6 +3,7 @@ import {
   Connection,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcDeadlineError,
   isGrpcServiceError,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -407,6 +408,9 @@ export class PaymentEngineClient {
   }
 }
 
+/** gRPC CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE: worth repeating later. */
+const UNAVAILABLE_CODES = new Set([1, 4, 8, 14]);
+
 /** Temporal's errors -> the client's; errors already typed pass through. */
 function translate(err: unknown): Error {
   if (
@@ -433,10 +437,7 @@ function translate(err: unknown): Error {
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
     return new EngineUnavailableError('no answer in time; repeat the request to get its result');
-  if (
-    isGrpcServiceError(err) ||
-    (err instanceof Error && /deadline|unavailable|connect/i.test(err.message))
-  )
+  if ((isGrpcServiceError(err) && UNAVAILABLE_CODES.has(err.code)) || isGrpcDeadlineError(err))
     return new EngineUnavailableError(`Temporal: ${messageOf(err)}`, { cause: err });
   return err instanceof Error ? err : new Error(String(err));
 }
