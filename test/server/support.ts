@@ -6,6 +6,7 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandb
 import { startHttpService, type HttpService } from '../../src/server/main';
 import { createWorker } from '../../src/worker';
 import { EngineMetrics } from '../../src/observability/metrics';
+import { storeInput } from '../sandbox/client';
 // Side effect: the Temporal runtime logs warnings only (the test report stays readable).
 import '../helpers/temporal';
 
@@ -117,16 +118,7 @@ export async function startStack(options: {
 
 /** The data of a store's code as a merchant sends it to `POST /v1/codes`. */
 export function codeBody(storeId: string, extra: Record<string, unknown> = {}) {
-  return {
-    secondaryMerchantId: 'M-DEMO',
-    secondaryMerchantName: 'Demo Cafe',
-    merchantCategoryCode: '5812',
-    storeId,
-    storeName: `Demo Cafe ${storeId}`,
-    pricingCurrency: 'USD',
-    settlementCurrency: 'USD',
-    ...extra,
-  };
+  return { ...storeInput(storeId), ...extra };
 }
 
 /** Polls `probe` until it returns a value (not undefined); fails after `timeoutMs`. */

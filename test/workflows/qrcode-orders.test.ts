@@ -1,21 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import {
-  WorkflowUpdateFailedError,
-  WorkflowUpdateStage,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
+import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { createQrCodeActivities } from '../../src/activities/qrcode';
-import { AlipayGateway, type QrCodeInput } from '../../src/alipay';
-import {
-  DEFAULT_SANDBOX_MD5_KEY,
-  DEFAULT_SANDBOX_PARTNER,
-  startSandbox,
-  type Sandbox,
-} from '../../src/sandbox';
 import {
   admitPaymentUpdate,
   expectPaymentUpdate,
@@ -32,60 +18,13 @@ import type {
   QrCodeState,
   UpdateRejection,
 } from '../../src/workflows/qrcode-types';
-import { createTimeSkippingEnv } from '../helpers/temporal';
+import { assertUpdateFails, info, partnerId, useQrCodeWorker, waitFor } from './qrcode-support';
 
 /**
  * Counter orders and payment admission on the MerchantQrCodeWorkflow, on the time-skipping
  * server, with the real activities and gateway client talking to an in-process sandbox.
  */
-const taskQueue = 'qrcode-orders';
-const partnerId = DEFAULT_SANDBOX_PARTNER;
-
-let env: TestWorkflowEnvironment;
-let sandbox: Sandbox;
-let worker: Worker;
-let running: Promise<void>;
-
-before(async () => {
-  sandbox = await startSandbox();
-  const gateway = new AlipayGateway(
-    {
-      gatewayUrl: sandbox.gatewayUrl,
-      partner: partnerId,
-      signType: 'MD5',
-      md5Key: DEFAULT_SANDBOX_MD5_KEY,
-    },
-    { now: () => sandbox.clock.now() },
-  );
-  env = await createTimeSkippingEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../../src/workflows'),
-    activities: createQrCodeActivities({ gateway, partnerId, verifyNotifyIds: false }),
-  });
-  running = worker.run();
-});
-
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await sandbox?.close();
-});
-
-function info(storeId: string, extra: Partial<QrCodeInput> = {}): QrCodeInput {
-  return {
-    secondaryMerchantId: 'M0001',
-    secondaryMerchantName: 'Demo Cafe Ltd',
-    merchantCategoryCode: '5812',
-    storeId,
-    storeName: 'Demo Cafe Central',
-    pricingCurrency: 'USD',
-    settlementCurrency: 'USD',
-    ...extra,
-  };
-}
+const { taskQueue, env, sandbox } = useQrCodeWorker('qrcode-orders');
 
 type Code = WorkflowHandle<typeof MerchantQrCodeWorkflow>;
 
@@ -95,21 +34,12 @@ async function startCode(
   extra: Partial<MerchantQrCodeInput> = {},
 ): Promise<{ handle: Code; state: QrCodeState }> {
   const workflowId = qrCodeWorkflowId(partnerId, storeId, false);
-  const handle = await env.client.workflow.start(MerchantQrCodeWorkflow, {
+  const handle = await env().client.workflow.start(MerchantQrCodeWorkflow, {
     taskQueue,
     workflowId,
     args: [{ partnerId, info: info(storeId), ...extra }],
   });
   return { handle, state: await waitFor(handle, (s) => s.status !== 'CREATING') };
-}
-
-async function waitFor(handle: Code, done: (s: QrCodeState) => boolean): Promise<QrCodeState> {
-  for (let i = 0; i < 200; i++) {
-    const state = await handle.query(qrCodeStateQuery);
-    if (done(state)) return state;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`workflow ${handle.workflowId} never reached the expected state`);
 }
 
 const expect = (handle: Code, req: ExpectPaymentRequest) =>
@@ -124,23 +54,8 @@ const order = (orderId: string, amount: string, extra: Partial<ExpectPaymentRequ
 });
 
 /** Asserts a validator refusal: type, message and its `details[0]` category. */
-async function refused(
-  promise: Promise<unknown>,
-  message: RegExp,
-  detail: UpdateRejection,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(
-      err instanceof WorkflowUpdateFailedError,
-      `expected an Update failure, got ${String(err)}`,
-    );
-    assert.ok(err.cause instanceof ApplicationFailure, `cause: ${String(err.cause)}`);
-    assert.equal(err.cause.type, 'QrCodeUpdateRejected');
-    assert.match(err.cause.message, message);
-    assert.deepEqual(err.cause.details?.[0], detail, err.cause.message);
-    return true;
-  });
-}
+const refused = (promise: Promise<unknown>, message: RegExp, detail: UpdateRejection) =>
+  assertUpdateFails(promise, 'QrCodeUpdateRejected', message, detail);
 
 describe('MerchantQrCodeWorkflow counter orders', () => {
   it('a matching payment settles the oldest pending order of its amount; admission is idempotent', async () => {
@@ -259,7 +174,7 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
     const { handle } = await startCode('O4');
     const short = await expect(handle, order('EXP', '5.00', { ttlMs: 60_000 }));
     assert.equal(short.expiresAt - short.registeredAt, 60_000);
-    await env.sleep(61_000);
+    await env().sleep(61_000);
     assert.deepEqual(
       await admit(handle, { outTradeNo: 'OT-O4-1', amount: '5.00', currency: 'USD' }),
       { codeMatches: true, codeActive: true },
@@ -375,7 +290,7 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
       'B',
     );
 
-    sandbox.faults.add({ service: 'MODIFY', kind: 'slow', ms: 1500 });
+    sandbox().faults.add({ service: 'MODIFY', kind: 'slow', ms: 1500 });
     const modifying = await handle.startUpdate(modifyQrCodeUpdate, {
       args: [info('O7', { storeName: 'Slow rename' })],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
@@ -420,7 +335,7 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
     const { state } = await startCode('O9');
     const { pendingOrders: _p, admissions: _a, unmatchedPayments: _u, ...older } = state;
     const workflowId = 'qrcode-orders-older-snapshot';
-    const handle = await env.client.workflow.start(MerchantQrCodeWorkflow, {
+    const handle = await env().client.workflow.start(MerchantQrCodeWorkflow, {
       taskQueue,
       workflowId,
       args: [{ partnerId, info: info('O9'), continued: older as QrCodeState }],

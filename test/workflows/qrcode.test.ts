@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import {
-  WorkflowFailedError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateStage,
-} from '@temporalio/client';
+import { describe, it } from 'node:test';
+import { WorkflowFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createQrCodeActivities } from '../../src/activities/qrcode';
-import { AlipayGateway, type QrCodeInput } from '../../src/alipay';
-import {
-  DEFAULT_SANDBOX_MD5_KEY,
-  DEFAULT_SANDBOX_PARTNER,
-  SandboxError,
-  startSandbox,
-  type Sandbox,
-} from '../../src/sandbox';
+import type { QrCodeInput } from '../../src/alipay';
+import { SandboxError } from '../../src/sandbox';
 import { AlipayStoreId, QrCodeStatus } from '../../src/search-attributes';
 import {
   modifyQrCodeUpdate,
@@ -25,60 +13,13 @@ import {
 } from '../../src/workflows/messages';
 import { MerchantQrCodeWorkflow, qrCodeWorkflowId } from '../../src/workflows/qrcode';
 import type { MerchantQrCodeInput, QrCodeState } from '../../src/workflows/qrcode-types';
-import { createTimeSkippingEnv } from '../helpers/temporal';
+import { assertUpdateFails, info, partnerId, useQrCodeWorker, waitFor } from './qrcode-support';
 
 /**
  * MerchantQrCodeWorkflow on the time-skipping server, with the real activities and gateway
  * client talking to an in-process sandbox (signed MD5 requests, real XML answers).
  */
-const taskQueue = 'qrcode-workflow';
-const partnerId = DEFAULT_SANDBOX_PARTNER;
-
-let env: TestWorkflowEnvironment;
-let sandbox: Sandbox;
-let worker: Worker;
-let running: Promise<void>;
-
-before(async () => {
-  sandbox = await startSandbox();
-  const gateway = new AlipayGateway(
-    {
-      gatewayUrl: sandbox.gatewayUrl,
-      partner: partnerId,
-      signType: 'MD5',
-      md5Key: DEFAULT_SANDBOX_MD5_KEY,
-    },
-    { now: () => sandbox.clock.now() },
-  );
-  env = await createTimeSkippingEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../../src/workflows'),
-    activities: createQrCodeActivities({ gateway, partnerId, verifyNotifyIds: false }),
-  });
-  running = worker.run();
-});
-
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await sandbox?.close();
-});
-
-function info(storeId: string, extra: Partial<QrCodeInput> = {}): QrCodeInput {
-  return {
-    secondaryMerchantId: 'M0001',
-    secondaryMerchantName: 'Demo Cafe Ltd',
-    merchantCategoryCode: '5812',
-    storeId,
-    storeName: 'Demo Cafe Central',
-    pricingCurrency: 'USD',
-    settlementCurrency: 'USD',
-    ...extra,
-  };
-}
+const { taskQueue, env, sandbox } = useQrCodeWorker('qrcode-workflow');
 
 const FEE = { channelFee: { type: 'RATE', rate: '0.02' } } as const;
 
@@ -88,47 +29,21 @@ async function startCode(
   options: { id?: string; extra?: Partial<MerchantQrCodeInput> } = {},
 ): Promise<{ id: string; state: QrCodeState }> {
   const id = options.id ?? qrCodeWorkflowId(partnerId, code.storeId, code.channelFee !== undefined);
-  await env.client.workflow.start(MerchantQrCodeWorkflow, {
+  const handle = await env().client.workflow.start(MerchantQrCodeWorkflow, {
     taskQueue,
     workflowId: id,
     args: [{ partnerId, info: code, ...options.extra }],
     staticSummary: `QR code of store ${code.storeId}`,
   });
-  return { id, state: await waitFor(id, (s) => s.status !== 'CREATING') };
-}
-
-async function waitFor(id: string, done: (s: QrCodeState) => boolean): Promise<QrCodeState> {
-  const handle = env.client.workflow.getHandle(id);
-  for (let i = 0; i < 200; i++) {
-    const state = await handle.query(qrCodeStateQuery);
-    if (done(state)) return state;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`workflow ${id} never reached the expected state`);
+  return { id, state: await waitFor(handle, (s) => s.status !== 'CREATING') };
 }
 
 function sandboxCode(qrcode: string | undefined): Record<string, unknown> {
-  const code = sandbox.state.codes().find((c) => c['qrcode'] === qrcode);
+  const code = sandbox()
+    .state.codes()
+    .find((c) => c['qrcode'] === qrcode);
   assert.ok(code, `sandbox knows ${qrcode}`);
   return code;
-}
-
-/** Asserts an Update failed with an ApplicationFailure of `type` whose message matches. */
-async function assertUpdateFails(
-  promise: Promise<unknown>,
-  type: string,
-  message: RegExp,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(
-      err instanceof WorkflowUpdateFailedError,
-      `expected an Update failure, got ${String(err)}`,
-    );
-    assert.ok(err.cause instanceof ApplicationFailure, `cause: ${String(err.cause)}`);
-    assert.equal(err.cause.type, type);
-    assert.match(err.cause.message, message);
-    return true;
-  });
 }
 
 describe('MerchantQrCodeWorkflow', () => {
@@ -143,7 +58,7 @@ describe('MerchantQrCodeWorkflow', () => {
       state.history.map((h) => [h.action, h.outcome]),
       [['CREATE', 'APPLIED']],
     );
-    const described = await env.client.workflow.getHandle(id).describe();
+    const described = await env().client.workflow.getHandle(id).describe();
     assert.equal(described.typedSearchAttributes.get(QrCodeStatus), 'ACTIVE');
     assert.equal(described.typedSearchAttributes.get(AlipayStoreId), 'W1');
 
@@ -152,14 +67,14 @@ describe('MerchantQrCodeWorkflow', () => {
     assert.equal(fee.state.withFee, true);
 
     // The workflow is lost (terminated by mistake) and started again: CREATE returns the same code.
-    await env.client.workflow.getHandle(id).terminate('test: operator mistake');
+    await env().client.workflow.getHandle(id).terminate('test: operator mistake');
     const again = await startCode(info('W1'));
     assert.equal(again.state.qrcode, state.qrcode);
   });
 
   it('modify, STOP (the customer is refused), RESTART and DELETE (the workflow ends)', async () => {
     const { id, state } = await startCode(info('W2'));
-    const handle = env.client.workflow.getHandle<typeof MerchantQrCodeWorkflow>(id);
+    const handle = env().client.workflow.getHandle<typeof MerchantQrCodeWorkflow>(id);
 
     const modified = await handle.executeUpdate(modifyQrCodeUpdate, {
       args: [info('W2', { storeName: 'Demo Cafe Renamed', address: '1 Main St' })],
@@ -171,14 +86,14 @@ describe('MerchantQrCodeWorkflow', () => {
     assert.equal(stopped.status, 'STOPPED');
     assert.equal(sandboxCode(state.qrcode)['status'], 'STOPPED');
     assert.throws(
-      () => sandbox.pay({ qrcode: state.qrcode, amount: '8.80' }),
+      () => sandbox().pay({ qrcode: state.qrcode, amount: '8.80' }),
       (e: unknown) => e instanceof SandboxError && e.code === 'SANDBOX_CODE_NOT_PAYABLE',
     );
     assert.equal((await handle.describe()).typedSearchAttributes.get(QrCodeStatus), 'STOPPED');
 
     const restarted = await handle.executeUpdate(setQrCodeStatusUpdate, { args: ['RESTART'] });
     assert.equal(restarted.status, 'ACTIVE');
-    assert.equal(sandbox.pay({ qrcode: state.qrcode, amount: '8.80' }).trade.amount.minor, 880);
+    assert.equal(sandbox().pay({ qrcode: state.qrcode, amount: '8.80' }).trade.amount.minor, 880);
 
     const deleted = await handle.executeUpdate(setQrCodeStatusUpdate, { args: ['DELETE'] });
     assert.equal(deleted.status, 'DELETED');
@@ -202,7 +117,7 @@ describe('MerchantQrCodeWorkflow', () => {
 
   it('validators refuse synchronously, with the reason, and nothing reaches Alipay', async () => {
     const { id, state } = await startCode(info('W3'));
-    const handle = env.client.workflow.getHandle<typeof MerchantQrCodeWorkflow>(id);
+    const handle = env().client.workflow.getHandle<typeof MerchantQrCodeWorkflow>(id);
     const before = (sandboxCode(state.qrcode)['history'] as unknown[]).length;
     const rejected = 'QrCodeUpdateRejected';
 
@@ -260,15 +175,15 @@ describe('MerchantQrCodeWorkflow', () => {
 
     const fee = await startCode(info('W3', FEE));
     await assertUpdateFails(
-      env.client.workflow
-        .getHandle(fee.id)
+      env()
+        .client.workflow.getHandle(fee.id)
         .executeUpdate(modifyQrCodeUpdate, { args: [info('W3')] }),
       rejected,
       /a channel fee present at creation cannot be removed/,
     );
 
     // An Update accepted while DELETE was running is refused when its turn comes.
-    sandbox.faults.add({ service: 'MODIFYSTATUS', kind: 'slow', ms: 500 });
+    sandbox().faults.add({ service: 'MODIFYSTATUS', kind: 'slow', ms: 500 });
     const deleting = await handle.startUpdate(setQrCodeStatusUpdate, {
       args: ['DELETE'],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
@@ -284,9 +199,9 @@ describe('MerchantQrCodeWorkflow', () => {
 
   it('a transient SYSTEM_ERROR on MODIFYSTATUS is retried to success', async () => {
     const { id, state } = await startCode(info('W4'));
-    const rule = sandbox.faults.add({ service: 'MODIFYSTATUS', kind: 'system-error' });
-    const stopped = await env.client.workflow
-      .getHandle(id)
+    const rule = sandbox().faults.add({ service: 'MODIFYSTATUS', kind: 'system-error' });
+    const stopped = await env()
+      .client.workflow.getHandle(id)
       .executeUpdate(setQrCodeStatusUpdate, { args: ['STOP'] });
     assert.equal(stopped.status, 'STOPPED');
     assert.equal(rule.fired, 1, 'the first attempt met the fault');
@@ -302,8 +217,8 @@ describe('MerchantQrCodeWorkflow', () => {
 
   it('a final gateway error fails the Update with a clear message and leaves the code unchanged', async () => {
     const { id, state } = await startCode(info('W5'));
-    const handle = env.client.workflow.getHandle(id);
-    sandbox.faults.add({ service: 'MODIFY', kind: 'fail', error: 'ILLEGAL_ARGUMENT' });
+    const handle = env().client.workflow.getHandle(id);
+    sandbox().faults.add({ service: 'MODIFY', kind: 'fail', error: 'ILLEGAL_ARGUMENT' });
     await assertUpdateFails(
       handle.executeUpdate(modifyQrCodeUpdate, {
         args: [info('W5', { storeName: 'Never applied' })],
@@ -321,10 +236,10 @@ describe('MerchantQrCodeWorkflow', () => {
 
   it('continues as new when the history grows, carrying the code between Updates', async () => {
     const { id, state } = await startCode(info('W6'), { extra: { maxHistoryEvents: 20 } });
-    const handle = env.client.workflow.getHandle(id);
+    const handle = env().client.workflow.getHandle(id);
     const firstRun = (await handle.describe()).runId;
     await handle.executeUpdate(modifyQrCodeUpdate, { args: [info('W6', { storeName: 'First' })] });
-    const continued = await waitFor(id, (s) => s.continuedRuns >= 1);
+    const continued = await waitFor(handle, (s) => s.continuedRuns >= 1);
     assert.notEqual((await handle.describe()).runId, firstRun);
     assert.equal(continued.qrcode, state.qrcode);
     assert.equal(continued.info.storeName, 'First');
@@ -337,7 +252,7 @@ describe('MerchantQrCodeWorkflow', () => {
   });
 
   it('refuses a start input that cannot be a code, and a partner this worker does not sign for', async () => {
-    const bad = await env.client.workflow.start(MerchantQrCodeWorkflow, {
+    const bad = await env().client.workflow.start(MerchantQrCodeWorkflow, {
       taskQueue,
       workflowId: 'qrcode-bad-input',
       args: [{ partnerId, info: info('W7', { merchantCategoryCode: '58' }) }],
@@ -349,7 +264,7 @@ describe('MerchantQrCodeWorkflow', () => {
       assert.match(err.cause.message, /merchantCategoryCode must be a 4-digit MCC/);
       return true;
     });
-    const other = await env.client.workflow.start(MerchantQrCodeWorkflow, {
+    const other = await env().client.workflow.start(MerchantQrCodeWorkflow, {
       taskQueue,
       workflowId: qrCodeWorkflowId('2088000000000001', 'W7', false),
       args: [{ partnerId: '2088000000000001', info: info('W7') }],
