@@ -245,7 +245,11 @@ export const waitForStatus = (handle: WorkflowHandle, status: PaymentStatus, tim
  * protobuf bytes (base64; the SDK's `historyToJSON` trips over duplicate protobufjs copies here)
  * plus the event types, so a reviewer can read what the fixture covers.
  */
-export async function maybeRecordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+export async function maybeRecordHistory(
+  handle: WorkflowHandle,
+  name: string,
+  workflow: 'payment' | 'qrcode' = 'payment',
+): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
   const fixture: HistoryFixture = {
@@ -257,7 +261,7 @@ export async function maybeRecordHistory(handle: WorkflowHandle, name: string): 
       'base64',
     ),
   };
-  const file = path.join(__dirname, '..', 'fixtures', `payment-${name}.history.json`);
+  const file = path.join(__dirname, '..', 'fixtures', `${workflow}-${name}.history.json`);
   writeFileSync(file, `${JSON.stringify(fixture, null, 1)}\n`);
 }
 

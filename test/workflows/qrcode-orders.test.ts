@@ -19,6 +19,7 @@ import type {
   UpdateRejection,
 } from '../../src/workflows/qrcode-types';
 import { assertUpdateFails, info, partnerId, useQrCodeWorker, waitFor } from './qrcode-support';
+import { maybeRecordHistory } from './payment-support';
 
 /**
  * Counter orders and payment admission on the MerchantQrCodeWorkflow, on the time-skipping
@@ -112,6 +113,7 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
         'PAYMENT_ADMITTED',
       ],
     );
+    await maybeRecordHistory(handle, 'counter-orders', 'qrcode');
     // The recorded history replays with today's workflow code (determinism check).
     await Worker.runReplayHistory(
       { workflowsPath: require.resolve('../../src/workflows') },

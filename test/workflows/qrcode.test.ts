@@ -14,6 +14,7 @@ import {
 import { MerchantQrCodeWorkflow, qrCodeWorkflowId } from '../../src/workflows/qrcode';
 import type { MerchantQrCodeInput, QrCodeState } from '../../src/workflows/qrcode-types';
 import { assertUpdateFails, info, partnerId, useQrCodeWorker, waitFor } from './qrcode-support';
+import { maybeRecordHistory } from './payment-support';
 
 /**
  * MerchantQrCodeWorkflow on the time-skipping server, with the real activities and gateway
@@ -99,6 +100,7 @@ describe('MerchantQrCodeWorkflow', () => {
     assert.equal(deleted.status, 'DELETED');
     const result = await handle.result();
     assert.equal(result.status, 'DELETED');
+    await maybeRecordHistory(handle, 'lifecycle', 'qrcode');
     assert.deepEqual(
       result.history.map((h) => h.action),
       ['CREATE', 'MODIFY', 'STOP', 'RESTART', 'DELETE'],
