@@ -53,6 +53,8 @@ export interface EngineConfig {
   observability: {
     /** `host:port` of the Temporal runtime's Prometheus exporter; undefined when turned off. */
     runtimeMetricsAddress?: string;
+    /** `host:port` where a standalone worker (`npm run worker`) serves `/metrics`; off by default. */
+    workerMetricsAddress?: string;
     logLevel: LogLevel;
   };
 }
@@ -115,6 +117,7 @@ export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
     'TEMPORAL_METRICS_ADDRESS',
     `host:port of the Temporal runtime's Prometheus exporter, or off (default ${DEFAULT_RUNTIME_METRICS_ADDRESS})`,
   ],
+  ['WORKER_METRICS_ADDRESS', 'host:port where `npm run worker` serves /metrics (default: off)'],
   ['LOG_LEVEL', 'debug | info | warn | error (default info)'],
 ];
 
@@ -242,6 +245,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const metricsSetting = get('TEMPORAL_METRICS_ADDRESS') ?? DEFAULT_RUNTIME_METRICS_ADDRESS;
   if (metricsSetting !== 'off' && !/^[\w.-]+:\d{1,5}$/.test(metricsSetting))
     problems.push(`TEMPORAL_METRICS_ADDRESS=${metricsSetting}: expected host:port or off`);
+  const workerMetricsAddress = get('WORKER_METRICS_ADDRESS');
+  if (workerMetricsAddress !== undefined && !/^[\w.-]+:\d{1,5}$/.test(workerMetricsAddress))
+    problems.push(`WORKER_METRICS_ADDRESS=${workerMetricsAddress}: expected host:port`);
   const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
     problems.push(`LOG_LEVEL=${logLevel}: expected debug, info, warn or error`);
@@ -270,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     http,
     observability: {
       ...(metricsSetting === 'off' ? {} : { runtimeMetricsAddress: metricsSetting }),
+      ...(workerMetricsAddress ? { workerMetricsAddress } : {}),
       logLevel,
     },
   };

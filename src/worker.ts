@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { AlipayGateway } from './alipay';
@@ -55,18 +56,22 @@ export async function createWorker(
 }
 
 /**
- * `npm run worker`: a worker alone (scale out by running several). Alone it exports the Temporal
- * runtime's metrics on TEMPORAL_METRICS_ADDRESS; the engine's own gateway and refund counters are
- * served by `/metrics` of the HTTP service when both run in one process (`npm start`).
+ * `npm run worker`: a worker alone (scale out by running several). With WORKER_METRICS_ADDRESS
+ * set it serves `GET /metrics` there: its gateway-call and refund counters followed by the
+ * Temporal runtime's metrics (in `npm start` the HTTP service's `/metrics` serves the same).
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  installRuntime({
+  const runtimeMetricsUrl = installRuntime({
     ...(config.observability.runtimeMetricsAddress
       ? { metricsBindAddress: config.observability.runtimeMetricsAddress }
       : {}),
   });
-  const { run } = await createWorker(config);
+  const metrics = new EngineMetrics(runtimeMetricsUrl ? { runtimeMetricsUrl } : {});
+  const { run } = await createWorker(config, undefined, { metrics });
+  const metricsServer = config.observability.workerMetricsAddress
+    ? await serveMetrics(metrics, config.observability.workerMetricsAddress)
+    : undefined;
   console.log(
     JSON.stringify({
       msg: 'worker started',
@@ -75,10 +80,44 @@ async function main(): Promise<void> {
       gateway: config.alipay.embeddedSandbox
         ? 'embedded sandbox'
         : config.alipay.gateway.gatewayUrl,
+      ...(metricsServer ? { metrics: metricsServer.url } : {}),
     }),
   );
-  await run();
+  try {
+    await run();
+  } finally {
+    await metricsServer?.close();
+  }
   console.log(JSON.stringify({ msg: 'worker stopped' }));
+}
+
+/** A bare `GET /metrics` endpoint for a worker process (no HTTP service in it). */
+async function serveMetrics(
+  metrics: EngineMetrics,
+  address: string,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    address.slice(address.lastIndexOf(':') + 1),
+  ];
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.render().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(port), host, resolve);
+  });
+  return {
+    url: `http://${address}/metrics`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 if (require.main === module) {

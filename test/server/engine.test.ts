@@ -255,6 +255,14 @@ describe('notifications', () => {
         ['duplicate', 200, 'success'],
       ],
     );
+    // Alipay's retry of the same notification, byte for byte: answered exactly `success`.
+    const again = await fetch(`${stack.http.url}/alipay/notify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: record.body,
+    });
+    assert.equal(again.status, 200);
+    assert.deepEqual(Buffer.from(await again.arrayBuffer()), Buffer.from('success', 'ascii'));
     let runs = 0;
     for await (const _ of env.client.workflow.list({
       query: `WorkflowId = "${paymentWorkflowId(stack.engine.partnerId, outTradeNo)}"`,
