@@ -28,6 +28,10 @@ export const SANDBOX_ENV_HELP: readonly (readonly [string, string])[] = [
     'SANDBOX_CLOCK_START',
     'start the sandbox clock at this instant ("2024-01-01 23:55:00" is GMT+8, or ISO 8601)',
   ],
+  [
+    'SANDBOX_STATE_FILE',
+    'JSON file keeping codes, trades, refunds, ID counters and pending notifications across restarts (also --state-file PATH; default: in memory only)',
+  ],
   ['SANDBOX_QUIET', '"1" to log only the start-up line'],
 ];
 
@@ -128,5 +132,6 @@ export function sandboxOptionsFromEnv(env: NodeJS.ProcessEnv): SandboxOptions & 
   if (env.SANDBOX_NOTIFY_ID_TTL)
     options.notifyIdTtlMs = parseDuration('SANDBOX_NOTIFY_ID_TTL', env.SANDBOX_NOTIFY_ID_TTL);
   if (env.SANDBOX_CLOCK_START) options.clock = { start: env.SANDBOX_CLOCK_START };
+  if (env.SANDBOX_STATE_FILE) options.stateFile = env.SANDBOX_STATE_FILE;
   return options;
 }

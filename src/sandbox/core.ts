@@ -28,4 +28,6 @@ export interface SandboxCore {
   readonly notifier: Notifier;
   readonly rules: GatewayRules;
   readonly log: (line: string) => void;
+  /** Codes, trades or refunds may have changed: saves the state file soon (if there is one). */
+  readonly changed: () => void;
 }

@@ -71,15 +71,23 @@ export function pay(core: SandboxCore, input: PayInput): PaidTrade {
     );
   }
   const amount = amountOf(input, code);
+  const partner = core.partners.get(code.partner);
+  if (!partner) {
+    // A code from the state file whose partner this sandbox is no longer configured with.
+    throw new SandboxError(
+      'SANDBOX_CODE_NOT_PAYABLE',
+      `the code belongs to partner ${code.partner}, which this sandbox is not configured with`,
+    );
+  }
   const now = core.clock.now();
   const trade = core.trades.open(code, amount, now, input.unpaid !== true);
+  core.changed();
   if (input.unpaid === true || !code.notifyUrl) {
     core.log(
       `pay ${trade.tradeNo} ${formatMinor(amount.minor, amount.currency)} ${amount.currency}${input.unpaid ? ' (unpaid)' : ' (code has no notify_url)'}`,
     );
     return { trade, notifyId: undefined, notifyUrl: code.notifyUrl };
   }
-  const partner = core.partners.get(code.partner) as SandboxPartner;
   const signer = notificationSigner(partner, code);
   const charset = notificationCharset(code);
   const notifyId = core.ids.notifyId();

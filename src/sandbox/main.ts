@@ -6,15 +6,20 @@ import { startSandbox } from './server';
 
 /**
  * `npm run sandbox`: the Alipay MAPI sandbox as a process, configured by environment variables
- * (`--help` lists them). Prints its URL, logs one line per call, stops on SIGINT / SIGTERM.
+ * (`--help` lists them) and `--state-file PATH`. Prints its URL, logs one line per call, stops
+ * on SIGINT / SIGTERM (saving the state file, if any).
  */
 
 function help(): string {
   const width = Math.max(...SANDBOX_ENV_HELP.map(([name]) => name.length));
   return [
-    'Alipay MAPI sandbox: a gateway.do peer for development, demos and tests (in memory).',
+    'Alipay MAPI sandbox: a gateway.do peer for development, demos and tests (in memory,',
+    'or kept in a state file across restarts).',
     '',
-    'Usage: npm run sandbox [-- --help]',
+    'Usage: npm run sandbox [-- --help] [-- --state-file PATH]',
+    '',
+    'Options:',
+    '  --state-file PATH   keep state in PATH (JSON, created if missing; overrides SANDBOX_STATE_FILE)',
     '',
     'Environment:',
     ...SANDBOX_ENV_HELP.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
@@ -31,12 +36,34 @@ function help(): string {
   ].join('\n');
 }
 
+/** `--state-file PATH` or `--state-file=PATH`; undefined when absent. */
+function stateFileFlag(args: readonly string[]): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--state-file') {
+      value = args[i + 1];
+      if (value === undefined || value === '' || value.startsWith('--'))
+        throw new SandboxError('SANDBOX_BAD_CONFIG', '--state-file needs a path');
+      i += 1;
+    } else if (arg.startsWith('--state-file=')) {
+      value = arg.slice('--state-file='.length);
+      if (value === '') throw new SandboxError('SANDBOX_BAD_CONFIG', '--state-file needs a path');
+    } else {
+      throw new SandboxError('SANDBOX_BAD_CONFIG', `unknown argument ${arg} (try --help)`);
+    }
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(`${help()}\n`);
     return;
   }
+  const stateFile = stateFileFlag(process.argv.slice(2));
   const { quiet, ...options } = sandboxOptionsFromEnv(process.env);
+  if (stateFile !== undefined) options.stateFile = stateFile;
   const sandbox = await startSandbox({
     ...options,
     log: quiet
@@ -44,7 +71,7 @@ async function main(): Promise<void> {
       : (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   process.stdout.write(
-    `Alipay sandbox listening on ${sandbox.url} (gateway ${sandbox.gatewayUrl}, control ${sandbox.url}/sandbox)\n`,
+    `Alipay sandbox listening on ${sandbox.url} (gateway ${sandbox.gatewayUrl}, control ${sandbox.url}/sandbox)${sandbox.stateFile ? `, state in ${sandbox.stateFile}` : ''}\n`,
   );
   const stop = (signal: string): void => {
     process.stdout.write(`${signal}: stopping the sandbox\n`);

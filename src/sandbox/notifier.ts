@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Agent, request } from 'undici';
 import type { SandboxClock } from './clock';
 import type { FaultBook, NotificationFault } from './faults';
+import { forgedCopy } from './notification-body';
 
 /** One POST of a notification (or a copy of it) to the merchant. */
 export interface DeliveryAttempt {
@@ -57,6 +59,16 @@ export interface OutgoingNotification {
   forgedBody: () => Buffer;
 }
 
+/**
+ * A notification as kept in the state file: the record, plus the content type of its body
+ * while deliveries are still due (the body itself is `record.body`).
+ */
+export interface SavedNotification extends NotificationRecord {
+  readonly contentType?: string;
+}
+
+const FINAL_STATES: ReadonlySet<NotificationState> = new Set(['delivered', 'exhausted', 'dropped']);
+
 /** Settings of the delivery schedule. */
 export interface NotifierOptions {
   clock: SandboxClock;
@@ -71,6 +83,9 @@ export interface NotifierOptions {
 }
 
 const DEFAULT_REORDER_HOLD_MS = 5_000;
+
+/** A `notify_id`-shaped random value (String(34), hex). */
+const randomHexId = (): string => randomBytes(17).toString('hex');
 
 /**
  * Sends payment notifications the way Alipay does: an immediate POST, then re-sends on
@@ -190,6 +205,65 @@ export class Notifier {
       this.events.on('change', check);
       check();
     });
+  }
+
+  /** Every notification for the state file; pending ones carry what it takes to send them. */
+  snapshot(): SavedNotification[] {
+    return this.list().map((record) => {
+      const pending = this.pending.get(record.notifyId);
+      return pending ? { ...record, contentType: pending.contentType } : { ...record };
+    });
+  }
+
+  /**
+   * Takes over the notifications of an earlier sandbox: every `notify_id` verifies again, and
+   * those not yet settled continue their schedule. The next delivery is due at its saved
+   * `nextAttemptAt` (at once when that has passed; sandbox time, scaled like any gap); a
+   * delivery that was in flight when the earlier sandbox stopped counts as failed, and a held
+   * (`reorder`) one goes out at once.
+   */
+  restore(saved: readonly SavedNotification[]): void {
+    const now = this.options.clock.now();
+    for (const { contentType, ...fields } of saved) {
+      const record: NotificationRecord = { ...fields, attempts: [...(fields.attempts ?? [])] };
+      for (const a of record.attempts) {
+        if (a.kind !== 'dropped' && a.status === undefined && a.error === undefined)
+          a.error = 'interrupted: the sandbox stopped';
+      }
+      this.records.set(record.notifyId, record);
+      if (FINAL_STATES.has(record.state)) {
+        record.nextAttemptAt = undefined;
+        continue;
+      }
+      const type = contentType ?? 'application/x-www-form-urlencoded; charset=UTF-8';
+      this.pending.set(record.notifyId, {
+        body: Buffer.from(record.body, 'latin1'),
+        contentType: type,
+        forged: () => forgedCopy(record.fields, type, randomHexId()),
+      });
+      const last = record.attempts.reduce((max, a) => Math.max(max, a.attempt), 0);
+      let attempt: number;
+      let dueAt: number;
+      if (record.state === 'delivering' && last > 0) {
+        const lastAt = Math.max(
+          ...record.attempts.filter((a) => a.attempt === last).map((a) => a.at),
+        );
+        if (last > this.options.retryGapsMs.length) {
+          record.state = 'exhausted';
+          this.finish(record);
+          continue;
+        }
+        attempt = last + 1;
+        dueAt = lastAt + this.options.retryGapsMs[last - 1]!;
+      } else if (record.state === 'scheduled' && last > 0) {
+        attempt = last + 1;
+        dueAt = record.nextAttemptAt ?? now;
+      } else {
+        attempt = 1;
+        dueAt = record.state === 'scheduled' ? (record.nextAttemptAt ?? now) : now;
+      }
+      this.schedule(record, attempt, Math.max(0, dueAt - now), false);
+    }
   }
 
   /** Subscribes to every change of every notification; returns the unsubscribe function. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { SandboxClock, type SandboxClockOptions } from './clock';
 import { handleControl } from './control';
 import type { SandboxCore } from './core';
@@ -21,6 +22,7 @@ import { sendJson } from './http-util';
 import { SandboxInspector } from './inspection';
 import { Notifier } from './notifier';
 import { DEFAULT_PARTNER_CONFIG, PartnerRegistry, type SandboxPartnerConfig } from './partners';
+import { captureState, readStateFile, restoreState, StateFileWriter } from './state-file';
 import { CodeBook } from './state/codes';
 import { IdFactory } from './state/ids';
 import { TradeBook } from './state/trades';
@@ -51,6 +53,12 @@ export interface SandboxOptions {
   timestampWindowMs?: number;
   /** Receives one line per gateway call, delivery problem or internal error (default: silent). */
   log?: (line: string) => void;
+  /**
+   * JSON file that keeps codes, trades, refunds, ID counters and notifications across restarts
+   * (default: none, in memory only). Loaded at start when it exists, saved shortly after every
+   * change (atomically) and at `close()`. The clock and the fault script are not kept.
+   */
+  stateFile?: string;
 }
 
 /** A running sandbox. */
@@ -70,11 +78,16 @@ export interface Sandbox {
   readonly notifications: Notifier;
   /** A customer pays a code (same as `POST /sandbox/pay`). */
   pay(input: PayInput): PaidTrade;
-  /** Stops listening, drops held connections and cancels pending notifications. Idempotent. */
+  /** The state file (absolute path), when the sandbox keeps one. */
+  readonly stateFile: string | undefined;
+  /**
+   * Stops listening, drops held connections and cancels pending notifications, then writes the
+   * state file a last time (if any). Idempotent.
+   */
   close(): Promise<void>;
 }
 
-function makeCore(options: SandboxOptions): SandboxCore {
+function makeCore(options: SandboxOptions, changed: () => void): SandboxCore {
   const clock =
     options.clock instanceof SandboxClock ? options.clock : new SandboxClock(options.clock);
   const faults = new FaultBook();
@@ -106,16 +119,37 @@ function makeCore(options: SandboxOptions): SandboxCore {
       notifyIdTtlMs: options.notifyIdTtlMs,
     },
     log,
+    changed,
   };
 }
 
 /**
  * Starts an Alipay MAPI sandbox: `gateway.do` for the six services and `notify_verify`, a
- * customer endpoint, fault injection and inspection under `/sandbox/*`. In-memory; one
- * independent instance per call.
+ * customer endpoint, fault injection and inspection under `/sandbox/*`. In memory, or kept in
+ * `options.stateFile`; one independent instance per call.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const core = makeCore(options);
+  const stateFile = options.stateFile ? resolvePath(options.stateFile) : undefined;
+  // An unreadable or unknown-version file stops the start before anything runs.
+  const saved = stateFile ? readStateFile(stateFile) : undefined;
+  let writer: StateFileWriter | undefined;
+  const core = makeCore(options, () => writer?.touch());
+  if (saved) restoreState(core, saved);
+  if (stateFile) {
+    try {
+      writer = new StateFileWriter(stateFile, () => captureState(core), core.log);
+      writer.flush(); // fails now, not at the first payment, when the file cannot be written
+    } catch (e) {
+      await core.notifier.close();
+      throw e;
+    }
+    const w = writer;
+    core.notifier.onChange(() => w.touch());
+    if (saved)
+      core.log(
+        `state restored from ${stateFile}: ${saved.codes.length} codes, ${saved.trades.length} trades, ${saved.refunds.length} refunds, ${saved.notifications.length} notifications`,
+      );
+  }
   const inspector = new SandboxInspector(core);
   const held = new HeldConnections();
 
@@ -138,13 +172,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? DEFAULT_SANDBOX_HOST, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? DEFAULT_SANDBOX_HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    // Restored notifications must not go out from a sandbox that did not start.
+    writer?.close(false);
+    await core.notifier.close();
+    throw e;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -159,6 +200,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state: inspector,
     notifications: core.notifier,
     pay: (input) => pay(core, input),
+    stateFile,
     close: () => {
       closing ??= (async () => {
         held.closeAll();
@@ -166,6 +208,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
         await core.notifier.close();
         await stopped;
+        writer?.close();
       })();
       return closing;
     },

@@ -77,6 +77,8 @@ export function execute(core: SandboxCore, request: GatewayRequest): Outcome {
     } catch (e) {
       if (e instanceof BusinessRefusal) return { kind: 'refused', spec, refusal: e, signer };
       throw e;
+    } finally {
+      core.changed();
     }
   } catch (e) {
     if (e instanceof GatewayRejection) return { kind: 'rejected', rejection: e, signer };

@@ -147,6 +147,19 @@ export class CodeBook {
     return [...this.byCode.values()];
   }
 
+  /**
+   * Puts back codes saved by an earlier sandbox (oldest first, as {@link list} returns them),
+   * rebuilding the store slots: a slot belongs to its live code, else to its newest DELETED one.
+   */
+  restore(codes: readonly QrCode[]): void {
+    for (const code of codes) {
+      this.byCode.set(code.qrcode, code);
+      const key = slotKey(code.partner, code.data);
+      const occupant = this.bySlot.get(key);
+      if (!occupant || occupant.status === 'DELETED') this.bySlot.set(key, code);
+    }
+  }
+
   private own(partner: string, qrcode: string): QrCode {
     const code = this.byCode.get(qrcode);
     if (!code || code.partner !== partner) {

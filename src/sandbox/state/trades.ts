@@ -139,6 +139,16 @@ export class TradeBook {
     return [...this.refundsById.values()];
   }
 
+  /** Puts back trades and refunds saved by an earlier sandbox (oldest first). */
+  restore(trades: readonly Trade[], refunds: readonly Refund[]): void {
+    for (const trade of trades) {
+      this.byTradeNo.set(tradeKey(trade.partner, trade.tradeNo), trade);
+      this.byOutTradeNo.set(tradeKey(trade.partner, trade.outTradeNo), trade);
+    }
+    for (const refund of refunds)
+      this.refundsById.set(tradeKey(refund.partner, refund.partnerRefundId), refund);
+  }
+
   /**
    * CANCEL (MAPI.md §10): closes an unpaid trade (`close`) or fully reverses a paid one
    * (`refund`), only on the GMT+8 day of the payment. A repeated CANCEL of a cancelled trade
