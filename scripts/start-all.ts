@@ -63,7 +63,11 @@ async function main(): Promise<void> {
       : config0;
     // The simulator stands in for Alipay unless a real gateway is configured.
     const sandbox = config.alipay.embeddedSandbox
-      ? await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT) })
+      ? await startSandbox({
+          port: Number(process.env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT),
+          // Alipay never forgets: codes, trades and refunds survive a restart, like Temporal's.
+          stateFile: `${__dirname}/../.data/sandbox-state.json`,
+        })
       : undefined;
     if (sandbox) stack.push(() => sandbox.close());
     const http: { engine?: { countPaymentsByStatus(): Promise<Record<string, number>> } } = {};
@@ -74,7 +78,8 @@ async function main(): Promise<void> {
     const { worker, run } = await createWorker(config, undefined, { metrics });
     const running = run();
     stack.push(async () => {
-      worker.shutdown();
+      // The SDK's own SIGINT/SIGTERM handler may have begun shutting it down already.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
     running.catch((err: unknown) => {
