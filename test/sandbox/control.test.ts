@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { parseDuration, sandboxOptionsFromEnv } from '../../src/sandbox/config';
 import { SandboxClock, startSandbox, type Sandbox, type TradeView } from '../../src/sandbox';
-import { call, control, createCode, S, startReceiver } from './support';
+import { call, control, createCode, S, spawnSandboxMain, startReceiver } from './support';
 
 /** The HTTP control surface (`/sandbox/*`), the clock, the env config and the `main.ts` process. */
 describe('sandbox control endpoints', () => {
@@ -280,25 +280,12 @@ describe('sandbox configuration and entry point', () => {
       assert.match(helpText, /SANDBOX_PORT/);
       assert.match(helpText, /\/sandbox\/pay/);
 
-      const child = spawn(process.execPath, tsx, {
-        cwd: join(__dirname, '../..'),
-        env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_QUIET: '1' },
-      });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      const exited = once(child, 'exit');
+      const { url, stop } = await spawnSandboxMain();
       try {
-        const deadline = Date.now() + 20_000;
-        while (!/listening on (http:\/\/\S+) /.test(out) && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 50));
-        const url = /listening on (http:\/\/\S+) /.exec(out)?.[1];
-        assert.ok(url, `no URL printed: ${out}`);
         const health = await request(`${url}/healthz`, { reset: true });
         assert.deepEqual(await health.body.json(), { ok: true });
       } finally {
-        child.kill('SIGTERM');
-        const [code] = (await exited) as [number];
-        assert.equal(code, 0);
+        assert.equal(await stop(), 0);
       }
     },
   );

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { startSandbox, SandboxError, type Sandbox } from '../../src/sandbox';
 import { gatewayFor, storeInput } from './client';
-import { startReceiver, waitFor } from './support';
+import { spawnSandboxMain, startReceiver, waitFor } from './support';
 
 const usd = (minor: number): { minor: number; currency: string } => ({ minor, currency: 'USD' });
 
@@ -219,24 +217,9 @@ describe('sandbox state file', () => {
 
   it('main.ts takes --state-file and saves on SIGTERM', { timeout: 30_000 }, async () => {
     const file = join(dir, 'main.json');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/sandbox/main.ts', '--state-file', file],
-      {
-        cwd: join(__dirname, '../..'),
-        env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_QUIET: '1' },
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = once(child, 'exit');
+    const { url, output, stop } = await spawnSandboxMain(['--state-file', file]);
     try {
-      const deadline = Date.now() + 20_000;
-      while (!/listening on (http:\/\/\S+) /.test(out) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
-      const url = /listening on (http:\/\/\S+) /.exec(out)?.[1];
-      assert.ok(url, `no URL printed: ${out}`);
-      assert.ok(out.includes(`state in ${file}`), out);
+      assert.ok(output().includes(`state in ${file}`), output());
       const sign = await request(`${url}/sandbox/sign`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -261,9 +244,7 @@ describe('sandbox state file', () => {
       const created = await request(`${url}/gateway.do?${query}`, { reset: true });
       assert.match(await created.body.text(), /<is_success>T<\/is_success>/);
     } finally {
-      child.kill('SIGTERM');
-      const [code] = (await exited) as [number];
-      assert.equal(code, 0);
+      assert.equal(await stop(), 0);
     }
     const saved = readJson(file) as { version: number; codes: { data: { storeId: string } }[] };
     assert.equal(saved.version, 1);

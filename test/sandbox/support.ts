@@ -1,4 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import type { Charset } from '../../src/alipay/charset';
@@ -228,4 +231,38 @@ export async function control(
     reset: true,
   });
   return { status: res.statusCode, json: await res.body.json() };
+}
+
+/**
+ * Runs `src/sandbox/main.ts` (as `npm run sandbox` does) on a free port and waits for the URL it
+ * prints. `stop()` sends SIGTERM and answers the exit code.
+ */
+export async function spawnSandboxMain(
+  args: string[] = [],
+): Promise<{ url: string; output: () => string; stop: () => Promise<number> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/sandbox/main.ts', ...args],
+    {
+      cwd: join(__dirname, '../..'),
+      env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_QUIET: '1' },
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = once(child, 'exit');
+  const stop = async (): Promise<number> => {
+    child.kill('SIGTERM');
+    const [code] = (await exited) as [number];
+    return code;
+  };
+  const deadline = Date.now() + 20_000;
+  while (!/listening on (http:\/\/\S+) /.test(out) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  const url = /listening on (http:\/\/\S+) /.exec(out)?.[1];
+  if (!url) {
+    await stop();
+    throw new Error(`no URL printed: ${out}`);
+  }
+  return { url, output: () => out, stop };
 }

@@ -20,6 +20,7 @@ import type {
   UpdateRejection,
 } from '../../src/workflows/payment-types';
 import { PaymentStatus, RefundedMinor } from '../../src/search-attributes';
+import { assertUpdateFails } from '../helpers/updates';
 import {
   FakeAlipay,
   PARTNER,
@@ -61,23 +62,8 @@ const refund = (handle: WorkflowHandle, req: RefundRequest) =>
   handle.executeUpdate(refundPaymentUpdate, { args: [req] });
 
 /** Asserts a validator refusal: its message and, when given, its `details[0]` category. */
-async function rejected(
-  promise: Promise<unknown>,
-  message: RegExp,
-  detail?: UpdateRejection,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(
-      err instanceof WorkflowUpdateFailedError,
-      `expected an Update failure, got ${String(err)}`,
-    );
-    assert.ok(err.cause instanceof ApplicationFailure);
-    assert.equal(err.cause.type, 'PaymentUpdateRejected');
-    assert.match(err.cause.message, message);
-    if (detail) assert.deepEqual(err.cause.details?.[0], detail, err.cause.message);
-    return true;
-  });
-}
+const rejected = (promise: Promise<unknown>, message: RegExp, detail?: UpdateRejection) =>
+  assertUpdateFails(promise, 'PaymentUpdateRejected', message, detail);
 
 test('validator rejections: amount, decimals, balance, currency, reused ID, state', async () => {
   const handle = await paid('OT-VAL', 1000);

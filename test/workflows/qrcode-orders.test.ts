@@ -18,7 +18,8 @@ import type {
   QrCodeState,
   UpdateRejection,
 } from '../../src/workflows/qrcode-types';
-import { assertUpdateFails, info, partnerId, useQrCodeWorker, waitFor } from './qrcode-support';
+import { assertUpdateFails } from '../helpers/updates';
+import { info, partnerId, useQrCodeWorker, waitFor } from './qrcode-support';
 import { maybeRecordHistory } from './payment-support';
 
 /**

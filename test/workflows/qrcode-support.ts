@@ -1,7 +1,5 @@
-import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createQrCodeActivities } from '../../src/activities/qrcode';
@@ -13,7 +11,7 @@ import {
   type Sandbox,
 } from '../../src/sandbox';
 import { qrCodeStateQuery } from '../../src/workflows/messages';
-import type { QrCodeState, UpdateRejection } from '../../src/workflows/qrcode-types';
+import type { QrCodeState } from '../../src/workflows/qrcode-types';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
 /**
@@ -104,27 +102,4 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`workflow ${handle.workflowId} never reached the expected state`);
-}
-
-/**
- * Asserts an Update failed with an ApplicationFailure of `type` whose message matches and, when
- * given, whose `details[0]` is the refusal's category.
- */
-export async function assertUpdateFails(
-  promise: Promise<unknown>,
-  type: string,
-  message: RegExp,
-  detail?: UpdateRejection,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(
-      err instanceof WorkflowUpdateFailedError,
-      `expected an Update failure, got ${String(err)}`,
-    );
-    assert.ok(err.cause instanceof ApplicationFailure, `cause: ${String(err.cause)}`);
-    assert.equal(err.cause.type, type);
-    assert.match(err.cause.message, message);
-    if (detail) assert.deepEqual(err.cause.details?.[0], detail, err.cause.message);
-    return true;
-  });
 }

@@ -13,7 +13,8 @@ import {
 } from '../../src/workflows/messages';
 import { MerchantQrCodeWorkflow, qrCodeWorkflowId } from '../../src/workflows/qrcode';
 import type { MerchantQrCodeInput, QrCodeState } from '../../src/workflows/qrcode-types';
-import { assertUpdateFails, info, partnerId, useQrCodeWorker, waitFor } from './qrcode-support';
+import { assertUpdateFails } from '../helpers/updates';
+import { info, partnerId, useQrCodeWorker, waitFor } from './qrcode-support';
 import { maybeRecordHistory } from './payment-support';
 
 /**
