@@ -1,20 +1,8 @@
 import { Context, type Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NON_RETRYABLE_ALIPAY_ERRORS } from '../alipay';
-import { PAYMENT_PARTNER_MISMATCH } from '../workflows/payment-types';
+import { MONEY_REFUSED_FOR_SURE } from '../workflows/payment-types';
 import type { MoneyCallOutcome } from './deps';
-
-/**
- * Final failure types after which Alipay has definitely NOT moved money. The same list as
- * `REFUSED_FOR_SURE` in src/workflows/payment-calls.ts, which turns the same final failures into
- * the payment's FAILED / UNKNOWN: keep the two equal.
- */
-const REFUSED_FOR_SURE: readonly string[] = [
-  'AlipayBusinessError',
-  'AlipayGatewayError',
-  'AlipayRequestValidationError',
-  PAYMENT_PARTNER_MISMATCH,
-];
 
 /**
  * How a failed CANCEL or REFUND attempt counts. Final when the failure is non-retryable (by its
@@ -39,7 +27,7 @@ export function failedAttemptOutcome(
   const max = info.retryPolicy?.maximumAttempts;
   const lastAttempt = max !== undefined && max > 0 && info.attempt >= max;
   if (!nonRetryable && !lastAttempt) return 'RETRY';
-  return type !== undefined && REFUSED_FOR_SURE.includes(type) ? 'FAILED' : 'UNKNOWN';
+  return type !== undefined && MONEY_REFUSED_FOR_SURE.includes(type) ? 'FAILED' : 'UNKNOWN';
 }
 
 /**

@@ -17,7 +17,11 @@ import type {
 } from '../activities/payment';
 import type { Money } from '../money';
 import { gatewayRetryPolicy } from './gateway-retry';
-import { PAYMENT_PARTNER_MISMATCH, type RefundEntry } from './payment-types';
+import {
+  MONEY_REFUSED_FOR_SURE,
+  PAYMENT_PARTNER_MISMATCH,
+  type RefundEntry,
+} from './payment-types';
 
 /**
  * The PaymentWorkflow's calls to its activities: timeouts, retry policies, summaries, and what a
@@ -53,18 +57,6 @@ const HOOK: ActivityOptions = {
 };
 
 const acts = proxyActivities<PaymentActivities>(GATEWAY);
-
-/**
- * Failure types after which Alipay has definitely NOT moved money: it refused the request, or
- * nothing was sent. Any other final failure of CANCEL/REFUND (retries exhausted, an unknown
- * code, a bad signature on the answer…) leaves the outcome unknown.
- */
-const REFUSED_FOR_SURE: readonly string[] = [
-  'AlipayBusinessError',
-  'AlipayGatewayError',
-  'AlipayRequestValidationError',
-  PAYMENT_PARTNER_MISMATCH,
-];
 
 /** The failure type and a one-line reason of an activity failure. */
 export function describeFailure(err: unknown): { type: string; message: string } {
@@ -167,7 +159,7 @@ export async function refundPayment(ref: PaymentRef, entry: RefundEntry): Promis
   } catch (err) {
     const { type, message } = describeFailure(err);
     return {
-      status: REFUSED_FOR_SURE.includes(type) ? 'FAILED' : 'UNKNOWN',
+      status: MONEY_REFUSED_FOR_SURE.includes(type) ? 'FAILED' : 'UNKNOWN',
       failure: `${type}: ${message}`,
     };
   }
@@ -204,7 +196,7 @@ export async function cancelBeforeMidnight(ref: PaymentRef, deadline: number): P
       }),
       (err: unknown) => {
         const { type, message } = describeFailure(err);
-        const status = REFUSED_FOR_SURE.includes(type)
+        const status = MONEY_REFUSED_FOR_SURE.includes(type)
           ? ('REFUSED' as const)
           : ('UNKNOWN' as const);
         return { status, failure: `${type}: ${message}` };

@@ -191,6 +191,19 @@ export const PAYMENT_INVALID_INPUT = 'PaymentInvalidInput';
 export const PAYMENT_PARTNER_MISMATCH = 'PaymentPartnerMismatch';
 
 /**
+ * Final failure types of CANCEL/REFUND after which Alipay has definitely NOT moved money: it
+ * refused the request, or nothing was sent. Any other final failure (retries exhausted, an
+ * unknown code, a bad signature on the answer…) leaves the outcome unknown. Shared by the
+ * workflow (FAILED vs UNKNOWN) and the activities' outcome counters.
+ */
+export const MONEY_REFUSED_FOR_SURE: readonly string[] = [
+  'AlipayBusinessError',
+  'AlipayGatewayError',
+  'AlipayRequestValidationError',
+  PAYMENT_PARTNER_MISMATCH,
+];
+
+/**
  * The ID of the one PaymentWorkflow of an Alipay transaction: partner + `out_trade_no`, readable
  * in the Web UI (`payment/2088101122136241/OT-123`). Pure: safe in workflows, the receiver and
  * clients.
