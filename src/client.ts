@@ -251,7 +251,7 @@ export class PaymentEngineClient {
     );
   }
 
-  /** Payments of a store, newest first, from the visibility store (search attributes). */
+  /** Payments of a store from the visibility store (search attributes), most recent first. */
   async listStorePayments(
     storeId: string,
     options: ListPaymentsOptions = {},
@@ -366,6 +366,8 @@ export class PaymentEngineClient {
   ): Promise<T> {
     const handle = this.#codeHandle(storeId, withFee);
     return this.#withDeadline(this.#updateTimeoutMs, () => update(handle)).catch(async (err) => {
+      // A refusal is an answer from a running code; anything else may mean the code is gone.
+      if (err instanceof RequestRejectedError) throw err;
       if (err instanceof WorkflowNotFoundError || (await isFinished(handle)))
         throw new QrCodeNotFoundError(storeId, withFee);
       throw translate(err);
