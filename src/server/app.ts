@@ -86,7 +86,6 @@ export function buildHttpService(deps: HttpServiceDeps): FastifyInstance {
     partnerId: deps.engine.partnerId,
     taskQueue: deps.taskQueue,
     refundWindowMs: deps.refundWindowMs,
-    warn: (msg, fields) => app.log.warn(fields, msg),
   });
   void app.register(notifyRoute, {
     gateway: deps.gateway,

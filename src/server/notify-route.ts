@@ -65,14 +65,7 @@ export async function notifyRoute(app: FastifyInstance, o: NotifyRouteOptions): 
     try {
       const result = await o.intake.forward({ ...n, outTradeNo: n.outTradeNo });
       log.info(
-        {
-          outcome: result.outcome,
-          workflowId: result.workflowId,
-          tradeStatus: n.tradeStatus,
-          ...('admission' in result && result.admission
-            ? { codeActive: result.admission.codeActive, orderId: result.admission.matchedOrderId }
-            : {}),
-        },
+        { outcome: result.outcome, workflowId: result.workflowId, tradeStatus: n.tradeStatus },
         'notification accepted',
       );
     } catch (err) {

@@ -1,7 +1,11 @@
 import { InvalidMoneyError, formatMinor, parseMoney } from '../money';
 import {
+  CLOSED_ORDER_MEMORY_MS,
   DEFAULT_ORDER_TTL_MS,
   MAX_ADMISSIONS,
+  MAX_CLOSED_ORDERS,
+  ORDER_CLOCK_TOLERANCE_MS,
+  type ClosedOrder,
   MAX_ORDER_TTL_MS,
   MAX_PENDING_ORDERS,
   MIN_ORDER_TTL_MS,
@@ -18,7 +22,7 @@ import { conflict, invalid, type Refusal } from './refusal';
 /** The part of a code's state the counter orders keep (carried across continue-as-new). */
 export type CounterOrderState = Pick<
   QrCodeState,
-  'pendingOrders' | 'admissions' | 'unmatchedPayments'
+  'pendingOrders' | 'admissions' | 'unmatchedPayments' | 'closedOrders'
 >;
 
 /** What the orders need to know of their code. */
@@ -41,11 +45,17 @@ export type LogChange = (action: QrCodeChange['action'], detail: string, at: num
  * `at < expiresAt`; expired ones are ignored by every check and dropped by the next change.
  */
 export class CounterOrders {
+  /** The remembered admissions by `outTradeNo` (an index of `state.admissions`). */
+  private readonly admitted = new Map<string, PaymentAdmission>();
+
   constructor(
     private readonly state: CounterOrderState,
     private readonly code: CounterCode,
     private readonly log: LogChange,
-  ) {}
+  ) {
+    for (const { outTradeNo, ...admission } of state.admissions)
+      this.admitted.set(outTradeNo, admission);
+  }
 
   /** The live orders at `at`, oldest first. */
   pending(at: number): CounterOrder[] {
@@ -137,6 +147,7 @@ export class CounterOrders {
     const index = this.state.pendingOrders.findIndex((order) => order.orderId === orderId);
     if (index < 0) return;
     const [order] = this.state.pendingOrders.splice(index, 1) as [CounterOrder];
+    this.close(order, at);
     this.log('WITHDRAW_ORDER', `order ${orderId}: ${order.amount} ${order.currency}`, at);
   }
 
@@ -152,6 +163,8 @@ export class CounterOrders {
         return invalid(`${field} must be a string when given`, field);
       }
     }
+    if (fields.paidAt !== undefined && !Number.isSafeInteger(fields.paidAt))
+      return invalid('paidAt must be epoch milliseconds when given', 'paidAt');
     return undefined;
   }
 
@@ -160,55 +173,89 @@ export class CounterOrders {
    * answers the recorded admission; a payment to another code is told so and not recorded.
    */
   admit(req: PaymentAdmissionRequest, at: number): PaymentAdmission {
-    const recorded = this.state.admissions.find((a) => a.outTradeNo === req.outTradeNo);
-    if (recorded) {
-      const { outTradeNo: _, ...admission } = recorded;
-      return admission;
-    }
+    const recorded = this.admitted.get(req.outTradeNo);
+    if (recorded) return { ...recorded };
     if (req.qrcode !== undefined && req.qrcode !== this.code.qrcode) {
-      return { codeMatches: false, codeActive: false };
+      return { codeMatches: false, codeActive: false, codeStatus: this.code.status };
     }
     const admission = this.admitToOrders(req, at);
+    this.admitted.set(req.outTradeNo, admission);
     this.state.admissions.push({ outTradeNo: req.outTradeNo, ...admission });
     if (this.state.admissions.length > MAX_ADMISSIONS) {
-      this.state.admissions.splice(0, this.state.admissions.length - MAX_ADMISSIONS);
+      const dropped = this.state.admissions.splice(
+        0,
+        this.state.admissions.length - MAX_ADMISSIONS,
+      );
+      for (const { outTradeNo } of dropped) this.admitted.delete(outTradeNo);
     }
     return { ...admission };
   }
 
+  /**
+   * Settles the oldest pending order with the payment's amount and currency; else, under
+   * `REVERSE`, holds the payment to the oldest order that was live when the customer paid
+   * (pending now, or closed since), so that it is reversed. Orders registered after the payment
+   * (beyond {@link ORDER_CLOCK_TOLERANCE_MS}) are not its business.
+   */
   private admitToOrders(req: PaymentAdmissionRequest, at: number): PaymentAdmission {
-    const codeActive = this.code.status === 'ACTIVE';
-    if (!codeActive) return { codeMatches: true, codeActive };
+    const codeStatus = this.code.status;
+    const codeActive = codeStatus === 'ACTIVE';
+    if (!codeActive) return { codeMatches: true, codeActive, codeStatus };
     this.dropExpired(at);
-    const [oldest] = this.state.pendingOrders;
-    if (!oldest) return { codeMatches: true, codeActive };
+    const paidAt = req.paidAt ?? at;
+    const knownThen = (order: CounterOrder) =>
+      order.registeredAt <= paidAt + ORDER_CLOCK_TOLERANCE_MS;
     const minor = parseAmount(req.amount, req.currency);
     const match = this.state.pendingOrders.find(
-      (order) => order.currency === req.currency && order.amountMinor === minor,
+      (order) => knownThen(order) && order.currency === req.currency && order.amountMinor === minor,
     );
     if (match) {
       this.state.pendingOrders.splice(this.state.pendingOrders.indexOf(match), 1);
+      this.close(match, at, req.outTradeNo);
       this.log('PAYMENT_ADMITTED', `${req.outTradeNo} settles order ${describe(match)}`, at);
       return {
         codeMatches: true,
         codeActive,
+        codeStatus,
         expected: expectedOf(match),
         matchedOrderId: match.orderId,
       };
     }
-    if (this.state.unmatchedPayments === 'ACCEPT') return { codeMatches: true, codeActive };
+    if (this.state.unmatchedPayments === 'ACCEPT')
+      return { codeMatches: true, codeActive, codeStatus };
+    const liveThen: CounterOrder[] = [
+      ...this.state.pendingOrders.filter(knownThen),
+      // Alipay's times have whole seconds: an order closed within the second of the payment
+      // counts as live then (payments race each other at a busy till far more often than a
+      // walk-in follows an order's payment within the same second).
+      ...(this.state.closedOrders ?? []).filter((o) => knownThen(o) && paidAt < o.closedAt),
+    ];
+    const [oldest] = liveThen.sort((a, b) => a.registeredAt - b.registeredAt);
+    if (!oldest) return { codeMatches: true, codeActive, codeStatus };
     // Not claimed: the customer may pay the order again, correctly, after this one is reversed.
     this.log(
       'PAYMENT_ADMITTED',
-      `${req.outTradeNo} (${req.amount ?? '?'} ${req.currency ?? '?'}) matches no pending order; held to order ${describe(oldest)}, to be reversed`,
+      `${req.outTradeNo} (${req.amount ?? '?'} ${req.currency ?? '?'}) matches no order; held to order ${describe(oldest)}, to be reversed`,
       at,
     );
-    return { codeMatches: true, codeActive, expected: expectedOf(oldest) };
+    return { codeMatches: true, codeActive, codeStatus, expected: expectedOf(oldest) };
   }
 
   private dropExpired(at: number): void {
     const live = this.pending(at);
-    if (live.length !== this.state.pendingOrders.length) this.state.pendingOrders = live;
+    if (live.length === this.state.pendingOrders.length) return;
+    for (const order of this.state.pendingOrders)
+      if (order.expiresAt <= at) this.close(order, order.expiresAt);
+    this.state.pendingOrders = live;
+  }
+
+  /** Remembers an order that stopped being pending (bounded in age and count). */
+  private close(order: CounterOrder, closedAt: number, settledBy?: string): void {
+    const closed: ClosedOrder[] = (this.state.closedOrders ??= []);
+    closed.push({ ...order, closedAt, ...(settledBy ? { settledBy } : {}) });
+    const keepFrom = closed.findIndex((o) => o.closedAt >= closedAt - CLOSED_ORDER_MEMORY_MS);
+    closed.splice(0, keepFrom < 0 ? closed.length : keepFrom);
+    if (closed.length > MAX_CLOSED_ORDERS) closed.splice(0, closed.length - MAX_CLOSED_ORDERS);
   }
 }
 

@@ -16,6 +16,24 @@ import {
 
 /** Statuses in which the merchant may refund. */
 const REFUNDABLE: readonly PaymentStatus[] = ['PAID', 'PARTIALLY_REFUNDED'];
+/** Timeline events that are never dropped to make room: how the payment got where it is. */
+const MILESTONES: ReadonlySet<string> = new Set([
+  'STARTED',
+  'NOTIFICATION_RECEIVED',
+  'CONFIRMED',
+  'ADMISSION',
+  'AWAITING_NOTIFICATION',
+  'CONFIRMING',
+  'PAID',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+  'CLOSED',
+  'REVERSING',
+  'CANCELLED',
+  'FAILED_NEEDS_OPERATOR',
+  'REJECTED',
+]);
+
 /** Statuses after which nothing can change any more. */
 const FINAL: readonly PaymentStatus[] = ['REFUNDED', 'CLOSED', 'CANCELLED'];
 
@@ -100,10 +118,14 @@ export class PaymentBook {
     return FINAL.includes(this.state.status);
   }
 
-  /** Appends to the timeline (newest last, oldest dropped beyond the cap). */
+  /** Appends to the timeline (newest last; beyond the cap the oldest non-milestone goes). */
   record(event: string, detail?: string): void {
-    this.state.timeline.push({ at: Date.now(), event, ...(detail ? { detail } : {}) });
-    if (this.state.timeline.length > MAX_TIMELINE_EVENTS) this.state.timeline.shift();
+    const timeline = this.state.timeline;
+    timeline.push({ at: Date.now(), event, ...(detail ? { detail } : {}) });
+    if (timeline.length > MAX_TIMELINE_EVENTS) {
+      const droppable = timeline.findIndex((e) => !MILESTONES.has(e.event));
+      timeline.splice(droppable < 0 ? 0 : droppable, 1);
+    }
   }
 
   /** Moves to `status` and records it; the only way the status changes. */

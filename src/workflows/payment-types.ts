@@ -33,17 +33,49 @@ export interface ExpectedOrder {
   orderId?: string;
 }
 
+/**
+ * What the store's code said about a payment (asked by the PaymentWorkflow itself; see
+ * `admissionRequested`):
+ * - `PENDING`: asked, no answer yet (a slow worker delays it; the check is never skipped);
+ * - `MATCHED`: the payment settles the counter order `orderId` (its amount must match);
+ * - `HELD`: it matches no pending order and the store reverses such payments: it is held to the
+ *   oldest order (`expected`), which it fails to match, so it is reversed;
+ * - `WALK_IN`: an active code, no order to match;
+ * - `CODE_INACTIVE`: the code is stopped or not created, or the paid code is not the store's:
+ *   the payment is reversed;
+ * - `NOT_MANAGED`: the engine manages no code of this store (created elsewhere): not checked;
+ * - `NOT_CHECKED`: the notification names no store, so no code could be asked.
+ */
+export type AdmissionStatus =
+  'PENDING' | 'MATCHED' | 'HELD' | 'WALK_IN' | 'CODE_INACTIVE' | 'NOT_MANAGED' | 'NOT_CHECKED';
+
+/** The admission of a payment by its store's code, as the payment recorded it. */
+export interface AdmissionRecord {
+  status: AdmissionStatus;
+  /** Workflow ID of the code that answered. */
+  code?: string;
+  /** The counter order the payment settles (MATCHED) or is held to (HELD). */
+  orderId?: string;
+  /** What the payment must match (MATCHED, HELD). */
+  expected?: ExpectedOrder;
+  detail?: string;
+}
+
 /** Start input of the PaymentWorkflow. */
 export interface PaymentWorkflowInput {
   partnerId: string;
   outTradeNo: string;
   /** How long to wait for the payment notification (default {@link DEFAULT_NOTIFICATION_TIMEOUT_MS}). */
   notificationTimeoutMs?: number;
-  /** Set for merchant-started payments: QUERY's amount and currency must match. */
+  /**
+   * Legacy: set by receivers that admitted the payment themselves (before admission moved into
+   * the workflows), and for merchant-started payments: QUERY's amount and currency must match.
+   * A run with `expected` or `codeActive` in its input does not ask its code again.
+   */
   expected?: ExpectedOrder;
   /**
-   * Whether the store's code is known and active, as the MerchantQrCodeWorkflow says
-   * (undefined: not checked). `false` reverses the payment.
+   * Legacy (see `expected`): whether the store's code was known and active when the receiver
+   * asked (undefined: not checked). `false` reverses the payment.
    */
   codeActive?: boolean;
   /** How long after payment refunds are accepted (default {@link DEFAULT_REFUND_WINDOW_MS}). */
@@ -148,12 +180,19 @@ export interface PaymentState {
   lastRefundAt?: number;
   /** Why the payment needs an operator (set with FAILED_NEEDS_OPERATOR). */
   operatorReason?: string;
+  /** What the store's code said (absent for runs from before admission moved into workflows). */
+  admission?: AdmissionRecord;
   reversal?: ReversalRecord;
   refunds: RefundEntry[];
-  /** Newest last; capped at {@link MAX_TIMELINE_EVENTS} (oldest dropped). */
+  /**
+   * Newest last; capped at {@link MAX_TIMELINE_EVENTS}: beyond it the oldest event that is not a
+   * milestone (a status, the start, the notification, the confirmation) is dropped.
+   */
   timeline: TimelineEvent[];
   /** Every notification ID received (dedupe across continue-as-new). */
   notifyIds: string[];
+  /** How many notifications arrived again with a `notify_id` already received (Alipay retries). */
+  notificationRepeats?: number;
   continuedRuns: number;
 }
 

@@ -29,6 +29,12 @@ import {
   refundPaymentUpdate,
   resolveByOperatorUpdate,
 } from './messages';
+import {
+  admissionFromInput,
+  askStoreCode,
+  describeAdmission,
+  listenForAdmissionAnswers,
+} from './payment-admission';
 import { PaymentBook, refuseIfInvalid } from './payment-book';
 import {
   confirmPaymentPatiently,
@@ -42,6 +48,7 @@ import {
   DEFAULT_NOTIFICATION_TIMEOUT_MS,
   DEFAULT_REFUND_WINDOW_MS,
   PAYMENT_INVALID_INPUT,
+  type AdmissionRecord,
   type PaymentNotification,
   type PaymentState,
   type PaymentWorkflowInput,
@@ -54,13 +61,17 @@ export { paymentWorkflowId, DEFAULT_NOTIFICATION_TIMEOUT_MS } from './payment-ty
 
 /** Patch: a start input that cannot run (a tiny `maxHistoryEvents`) fails the workflow. */
 const INVALID_INPUT_PATCH = 'reject-invalid-start-input';
+/** Patch: the payment asks its store's code itself (before, the receiver asked or nobody did). */
+const ADMISSION_PATCH = 'admission-in-workflow';
 
 /**
  * One Alipay transaction, from its payment notification until its refund window closes.
  * ID: {@link paymentWorkflowId}. Started by the notification receiver with signal-with-start.
  *
- * Story: wait for the notification; confirm it with QUERY (amount and currency from Alipay; a
- * trade Alipay does not know yet is asked about again for a minute); tell the merchant; PAID.
+ * Story: wait for the notification; ask the store's code to admit the payment (is the code
+ * active, which counter order does it settle) while confirming it with QUERY (amount and
+ * currency from Alipay; a trade Alipay does not know yet is asked about again for a minute);
+ * tell the merchant; PAID.
  * Anything wrong on the way reverses the payment (CANCEL on its GMT+8 day, REFUND after). Then
  * serve `refund` and `cancel` Updates one at a time until the window closes or nothing is left;
  * continue as new between Updates when the history grows. A payment in FAILED_NEEDS_OPERATOR
@@ -94,6 +105,7 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     tellMerchant,
   });
   let notification: PaymentNotification | undefined;
+  const admissionAnswers = listenForAdmissionAnswers();
   // Recorded before the handlers exist: a signal-with-start signal is delivered as they register.
   if (input.continued) {
     book.state.continuedRuns += 1;
@@ -114,8 +126,10 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     (received) => {
       // Alipay re-sends notifications: dedupe by notify_id; later ones are only recorded, so the
       // state never moves backwards (QUERY, not the notification, is the truth).
+      // Repeats are counted, not put on the timeline: hundreds of them must not push the
+      // payment's milestones out of it.
       if (book.state.notifyIds.includes(received.notifyId)) {
-        book.record('NOTIFICATION_REPEATED', received.notifyId);
+        book.state.notificationRepeats = (book.state.notificationRepeats ?? 0) + 1;
       } else if (notification === undefined && book.status === 'AWAITING_NOTIFICATION') {
         book.state.notifyIds.push(received.notifyId);
         notification = received;
@@ -178,6 +192,9 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     book.state.tradeNo = n.tradeNo;
     if (n.storeId) book.state.storeId = n.storeId;
     book.moveTo('CONFIRMING', n.notifyId);
+    // Asked before QUERY is scheduled: both run at once, and the request's place in the code's
+    // history follows the order in which notifications reached Temporal.
+    const admitted = admit(n);
     publish(book);
 
     let trade: PaymentConfirmation;
@@ -205,7 +222,7 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     );
     book.record('CONFIRMED', `${book.state.paid} ${book.state.currency} ${trade.status}`);
 
-    const problems = whatIsWrong(n, trade);
+    const problems = whatIsWrong(n, trade, await admitted);
     if (problems.length > 0) return reverse(problems.join('; '));
 
     try {
@@ -217,8 +234,33 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     book.moveTo('PAID');
   }
 
+  /**
+   * The store code's admission: from the input when a receiver already asked (runs it started),
+   * else asked now. Runs recorded before the patch were not asked (nothing to check).
+   */
+  async function admit(n: PaymentNotification): Promise<AdmissionRecord | undefined> {
+    const given = admissionFromInput(input);
+    if (given) return settled(given);
+    if (!patched(ADMISSION_PATCH)) return undefined;
+    book.state.admission = { status: 'PENDING' };
+    const outTradeNo = book.state.outTradeNo;
+    return settled(
+      await askStoreCode(book.state.partnerId, { ...n, outTradeNo }, admissionAnswers),
+    );
+  }
+
+  function settled(admission: AdmissionRecord): AdmissionRecord {
+    book.state.admission = admission;
+    book.record('ADMISSION', describeAdmission(admission));
+    return admission;
+  }
+
   /** The checks of MAPI.md §12.5 plus the merchant's expectations; empty when all is well. */
-  function whatIsWrong(n: PaymentNotification, trade: PaymentConfirmation): string[] {
+  function whatIsWrong(
+    n: PaymentNotification,
+    trade: PaymentConfirmation,
+    admission: AdmissionRecord | undefined,
+  ): string[] {
     const problems: string[] = [];
     if (trade.notifyVerified === false)
       problems.push(`notify_verify answered false for ${n.notifyId}`);
@@ -231,9 +273,12 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     if (trade.status !== 'TRADE_SUCCESS' && trade.status !== 'TRADE_FINISHED')
       problems.push(`trade status ${trade.status}`);
     if (trade.amount.minor <= 0) problems.push('amount is not positive');
-    if (input.codeActive === false) problems.push('the store code is unknown or not active');
-    if (input.expected) {
-      const { amount, currency, orderId } = input.expected;
+    if (admission?.status === 'CODE_INACTIVE')
+      problems.push(
+        `the store code is unknown or not active${admission.detail ? ` (${admission.detail})` : ''}`,
+      );
+    if (admission?.expected) {
+      const { amount, currency, orderId } = admission.expected;
       let expectedMinor: number | undefined;
       try {
         expectedMinor = parseMoney(amount, currency).minor;
@@ -352,10 +397,13 @@ function publish(book: PaymentBook): void {
     ? ` — paid ${s.paid} ${s.currency}, refunded ${s.refunded}, refundable ${s.refundable}`
     : '';
   const operator = s.operatorReason ? `\n\n**Needs an operator:** ${s.operatorReason}` : '';
+  const admission = s.admission
+    ? `\n\nAdmission: ${s.admission.status === 'PENDING' ? "waiting for the store's code" : describeAdmission(s.admission)}`
+    : '';
   const reversal = s.reversal
     ? `\n\nReversal: ${s.reversal.method ?? '…'} ${s.reversal.outcome} (${s.reversal.reason})`
     : '';
   setCurrentDetails(
-    `**${s.status}** — out_trade_no ${s.outTradeNo}${s.tradeNo ? `, trade_no ${s.tradeNo}` : ''}${amounts}; ${s.refunds.length} refund(s)${reversal}${operator}`,
+    `**${s.status}** — out_trade_no ${s.outTradeNo}${s.tradeNo ? `, trade_no ${s.tradeNo}` : ''}${amounts}; ${s.refunds.length} refund(s)${admission}${reversal}${operator}`,
   );
 }

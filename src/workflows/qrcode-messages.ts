@@ -1,5 +1,7 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
+  AdmissionAnswer,
+  AdmissionRequest,
   CounterOrder,
   ExpectPaymentRequest,
   PaymentAdmission,
@@ -44,6 +46,20 @@ export const withdrawExpectedPaymentUpdate = defineUpdate<QrCodeState, [{ orderI
 );
 
 /**
+ * A PaymentWorkflow asks its store's code to admit its payment: is this the slot's code, is it
+ * active, and what must the payment match (the oldest pending order of its amount and currency,
+ * which it settles; or, when it matches none, the store's policy). Applied in arrival order, once
+ * per `outTradeNo`; the answer is signalled back ({@link admissionAnsweredSignal}). Durable on
+ * both sides: a slow or absent worker delays the answer, it never skips the check.
+ */
+export const admissionRequestedSignal = defineSignal<[AdmissionRequest]>('admissionRequested');
+
+/** The code's answer to `admissionRequested`, signalled to the asking PaymentWorkflow. */
+export const admissionAnsweredSignal = defineSignal<[AdmissionAnswer]>('admissionAnswered');
+
+/**
+ * Legacy: asked by notification receivers before admission moved into the workflows (kept for
+ * receivers still running that code, and for recorded histories).
  * Asked by the notification receiver for each verified payment before it starts the
  * PaymentWorkflow: is this the slot's code, is it active, and what must the payment match (the
  * oldest pending order of its amount and currency, which it settles; or, when it matches none,

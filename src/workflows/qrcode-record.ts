@@ -81,6 +81,19 @@ export class QrCodeRecord {
   get qrcode(): string | undefined {
     return this.state.qrcode;
   }
+  get storeId(): string {
+    return this.state.storeId;
+  }
+  get withFee(): boolean {
+    return this.state.withFee;
+  }
+  get unmatchedPayments(): QrCodeState['unmatchedPayments'] {
+    return this.state.unmatchedPayments;
+  }
+  /** The newest entry of the change history (no copy: read, don't keep). */
+  get lastChange(): QrCodeChange | undefined {
+    return this.state.history.at(-1);
+  }
 
   /**
    * A copy for queries and Update results (handlers keep mutating the original). Pending orders

@@ -54,6 +54,12 @@ export interface QrCodeState {
   /** What happens to a payment that matches no pending order (from the start input). */
   unmatchedPayments: UnmatchedPaymentPolicy;
   /**
+   * Orders closed within the last {@link CLOSED_ORDER_MEMORY_MS} (at most
+   * {@link MAX_CLOSED_ORDERS}), oldest first: a payment made while one of them was live is held
+   * to it even when it is admitted later. Absent in states carried from before it existed.
+   */
+  closedOrders?: ClosedOrder[];
+  /**
    * The latest admissions, oldest first, capped at {@link MAX_ADMISSIONS}: a repeated
    * `admitPayment` for the same `outTradeNo` answers the recorded one.
    */
@@ -85,9 +91,23 @@ export interface ExpectPaymentRequest {
   ttlMs?: number;
 }
 
-/** Asked by the notification receiver for each verified notification before it starts the payment. */
+/** A counter order that is no longer pending: settled, withdrawn or expired. */
+export interface ClosedOrder extends CounterOrder {
+  /** Epoch ms, workflow clock: when it stopped being pending. */
+  closedAt: number;
+  /** The payment that settled it, when one did. */
+  settledBy?: string;
+}
+
+/** A payment to be admitted to a code's counter orders. */
 export interface PaymentAdmissionRequest {
   outTradeNo: string;
+  /**
+   * When the customer paid (epoch ms, Alipay's `gmt_payment`, else the notification time): the
+   * orders that were live then decide a late admission (a busy code, a worker restart), not the
+   * orders live when the request is processed. Absent: the processing time.
+   */
+  paidAt?: number;
   /** The paid code, when the notification names it. */
   qrcode?: string;
   /** The paid amount (decimal in major units) and currency, when the notification has them. */
@@ -101,10 +121,35 @@ export interface PaymentAdmission {
   codeMatches: boolean;
   /** The code is ACTIVE (false for STOPPED, CREATING, or not this slot's code). */
   codeActive: boolean;
+  /** The code's status when it was asked (absent in answers recorded before it was given). */
+  codeStatus?: QrCodeLifecycle;
   /** What the payment must match; absent for a walk-in payment. */
   expected?: ExpectedOrder;
   /** The counter order this payment settled (removed from pending). */
   matchedOrderId?: string;
+}
+
+/**
+ * A PaymentWorkflow asks its store's code to admit its payment (signal `admissionRequested`): once
+ * per payment run, in the order notifications reached Temporal. The code answers with signal
+ * `admissionAnswered` to `replyTo`.
+ */
+export interface AdmissionRequest extends PaymentAdmissionRequest {
+  /** Workflow ID of the asking PaymentWorkflow: where the answer goes. */
+  replyTo: string;
+}
+
+/** The code's answer to an {@link AdmissionRequest}, signalled back to the payment. */
+export interface AdmissionAnswer extends PaymentAdmission {
+  outTradeNo: string;
+  /** The answering code's workflow ID (which store slot answered). */
+  codeWorkflowId: string;
+}
+
+/** An answer the code has decided but not yet delivered (carried across continue-as-new). */
+export interface UndeliveredAnswer {
+  replyTo: string;
+  answer: AdmissionAnswer;
 }
 
 /**
@@ -128,6 +173,11 @@ export interface MerchantQrCodeInput {
   unmatchedPayments?: UnmatchedPaymentPolicy;
   /** Set by the workflow itself when it continues as new; never by a caller. */
   continued?: QrCodeState;
+  /**
+   * Set by the workflow itself when it continues as new: admission answers decided by the
+   * previous run and not yet delivered (delivered first by the new run).
+   */
+  undelivered?: UndeliveredAnswer[];
 }
 
 /** Default history length that triggers continue-as-new (the server suggests it at ~4K events too). */
@@ -136,8 +186,26 @@ export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 /** Change-history entries kept (and carried across continue-as-new). */
 export const MAX_HISTORY_ENTRIES = 200;
 
-/** Admissions remembered for idempotency (and carried across continue-as-new). */
+/**
+ * Admissions remembered (and carried across continue-as-new). Each payment asks once, so this
+ * is a safety net against a repeated request (a reset payment, or a payment admitted by an older
+ * receiver and asked again), and the recent admissions an operator sees.
+ */
 export const MAX_ADMISSIONS = 500;
+
+/** How long a closed order is remembered for late admissions: one hour. */
+export const CLOSED_ORDER_MEMORY_MS = 60 * 60 * 1000;
+/** Closed orders remembered at most. */
+export const MAX_CLOSED_ORDERS = 200;
+/**
+ * Slack between Alipay's payment time and the code's clock: an order registered up to this long
+ * after the payment time still counts as live for it (the till and the customer race, clocks
+ * drift by a few seconds).
+ */
+export const ORDER_CLOCK_TOLERANCE_MS = 10_000;
+
+/** Admission answers signalled at once by a code (one workflow task's commands). */
+export const ANSWER_BATCH = 50;
 
 /** Counter orders that may wait at one code at once. */
 export const MAX_PENDING_ORDERS = 100;

@@ -4,6 +4,8 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
+  log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -15,6 +17,8 @@ import { AlipayPartnerId, AlipayStoreId, QrCodeStatus } from '../search-attribut
 import { CounterOrders } from './counter-orders';
 import { gatewayRetryPolicy } from './gateway-retry';
 import {
+  admissionAnsweredSignal,
+  admissionRequestedSignal,
   admitPaymentUpdate,
   expectPaymentUpdate,
   modifyQrCodeUpdate,
@@ -26,6 +30,7 @@ import { QrCodeRecord } from './qrcode-record';
 import { rejectionOf, type Refusal } from './refusal';
 import { SerialQueue } from './serial-queue';
 import {
+  ANSWER_BATCH,
   DEFAULT_MAX_HISTORY_EVENTS,
   QR_CODE_GATEWAY_FAILED,
   QR_CODE_INVALID_INPUT,
@@ -35,6 +40,7 @@ import {
   type QrCodeInput,
   type QrCodeState,
   type QrCodeStatusChange,
+  type UndeliveredAnswer,
 } from './qrcode-types';
 
 export { qrCodeWorkflowId } from './qrcode-types';
@@ -58,10 +64,12 @@ const { modifyQrCode, setQrCodeStatus } = proxyActivities<QrCodeActivities>({
  * Story: CREATE the code (get-or-create at Alipay, so a retry or a restarted workflow gets the
  * same code); then serve `modify` and `setStatus` Updates one at a time, each validated before
  * it is accepted and re-checked when its turn comes; end when the code is DELETEd. Meanwhile
- * keep the store's counter orders and admit each verified payment to them (`expectPayment`,
- * `withdrawExpectedPayment`, `admitPayment`: answered at once, never queued behind a gateway
- * call). A long-lived code continues as new when its history grows, carrying its state (orders
- * and admissions included), but only between Updates.
+ * keep the store's counter orders (`expectPayment`, `withdrawExpectedPayment`: answered at once,
+ * never queued behind a gateway call) and admit each payment its PaymentWorkflow asks about
+ * (signal `admissionRequested`, applied in arrival order; the answers are signalled back in
+ * batches). A long-lived code continues as new when its history grows, even under a constant
+ * stream of admissions: between Updates, carrying its state (orders and admissions included) and
+ * the answers it has not delivered yet.
  */
 export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promise<QrCodeState> {
   const invalid = input.continued
@@ -79,6 +87,15 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
     : QrCodeRecord.start(input.partnerId, input.info, input.unmatchedPayments);
   const queue = new SerialQueue();
   const oneAtATime = <T>(step: () => Promise<T>): Promise<T> => queue.run(step);
+  const workflowId = workflowInfo().workflowId;
+  // Answers decided but not delivered yet, oldest first (a previous run's come first).
+  const outbox: UndeliveredAnswer[] = [...(input.undelivered ?? [])];
+  // The Web UI's details are rendered once per workflow task that changed something, not once
+  // per message: a busy code handles many admissions in one task.
+  let detailsStale = false;
+  const changed = () => {
+    detailsStale = true;
+  };
 
   setHandler(qrCodeStateQuery, () => code.snapshot(Date.now()), {
     description:
@@ -100,7 +117,7 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
     expectPaymentUpdate,
     (req) => {
       const order = code.orders.expect(req, Date.now());
-      showDetails(code);
+      changed();
       return order;
     },
     {
@@ -113,7 +130,7 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
     withdrawExpectedPaymentUpdate,
     ({ orderId }) => {
       code.orders.withdraw(orderId, Date.now());
-      showDetails(code);
+      changed();
       return code.snapshot(Date.now());
     },
     {
@@ -125,13 +142,36 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
     admitPaymentUpdate,
     (req) => {
       const admission = code.orders.admit(req, Date.now());
-      showDetails(code);
+      changed();
       return admission;
     },
     {
       validator: (req) => refuseIf(CounterOrders.whyInvalidAdmission(req)),
       description:
-        'For the notification receiver: {outTradeNo, qrcode?, amount?, currency?} -> code matches and is active, the order the payment must match; idempotent per outTradeNo.',
+        'Legacy (receivers from before admission moved into the workflows): {outTradeNo, qrcode?, amount?, currency?} -> code matches and is active, the order the payment must match; idempotent per outTradeNo.',
+    },
+  );
+  // Synchronous, so admissions apply in the order the requests reached the history; the answer
+  // waits in the outbox for the main loop to deliver.
+  setHandler(
+    admissionRequestedSignal,
+    (req) => {
+      if (typeof req?.replyTo !== 'string' || req.replyTo === '') {
+        log.warn('admission request without replyTo ignored', { outTradeNo: req?.outTradeNo });
+        return;
+      }
+      const admission = CounterOrders.whyInvalidAdmission(req)
+        ? { codeMatches: false, codeActive: false, codeStatus: code.status }
+        : code.orders.admit(req, Date.now());
+      outbox.push({
+        replyTo: req.replyTo,
+        answer: { ...admission, outTradeNo: String(req.outTradeNo), codeWorkflowId: workflowId },
+      });
+      changed();
+    },
+    {
+      description:
+        'From a PaymentWorkflow: {outTradeNo, replyTo, qrcode?, amount?, currency?}; the admission is signalled back to replyTo (admissionAnswered).',
     },
   );
 
@@ -143,13 +183,52 @@ export async function MerchantQrCodeWorkflow(input: MerchantQrCodeInput): Promis
   const maxEvents = input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
   const historyIsLong = () =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxEvents;
-  // Only when idle: an Update still running (or queued) would be lost by continue-as-new.
-  await condition(() => (code.status === 'DELETED' || historyIsLong()) && allHandlersFinished());
-  if (code.status === 'DELETED') return code.snapshot(Date.now());
-  return await continueAsNew<typeof MerchantQrCodeWorkflow>({
-    ...input,
-    continued: code.snapshot(Date.now()),
-  });
+  // Updates must be finished (an Update running or queued would be lost by continue-as-new);
+  // admission signals need not be: each is applied at once, and its answer, if still in the
+  // outbox, is carried to the next run. So a code that is never idle continues as new too.
+  const canEnd = () => (code.status === 'DELETED' || historyIsLong()) && allHandlersFinished();
+  for (;;) {
+    await condition(() => detailsStale || outbox.length > 0 || canEnd());
+    if (detailsStale) {
+      detailsStale = false;
+      showDetails(code);
+    }
+    if (code.status !== 'DELETED' && canEnd()) {
+      return await continueAsNew<typeof MerchantQrCodeWorkflow>({
+        ...input,
+        continued: code.snapshot(Date.now()),
+        undelivered: outbox,
+      });
+    }
+    if (outbox.length > 0) {
+      // Taken out only once delivered (answers keep arriving meanwhile, at the end).
+      const batch = outbox.slice(0, ANSWER_BATCH);
+      await deliver(batch);
+      outbox.splice(0, batch.length);
+    } else if (canEnd()) {
+      return code.snapshot(Date.now());
+    }
+  }
+}
+
+/**
+ * Signals a batch of admission answers to their payments, all in one workflow task. A payment
+ * that is gone (terminated by an operator) cannot take its answer: that is logged, not retried.
+ */
+async function deliver(batch: UndeliveredAnswer[]): Promise<void> {
+  await Promise.all(
+    batch.map(({ replyTo, answer }) =>
+      getExternalWorkflowHandle(replyTo)
+        .signal(admissionAnsweredSignal, answer)
+        .catch((err: unknown) =>
+          log.warn('admission answer not delivered', {
+            replyTo,
+            outTradeNo: answer.outTradeNo,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        ),
+    ),
+  );
 }
 
 async function create(code: QrCodeRecord): Promise<void> {
@@ -209,32 +288,31 @@ async function applyThroughGateway(
 
 /** Keeps what the Web UI shows (search attributes, current details) in step with the code. */
 function publish(code: QrCodeRecord): void {
-  const state = code.snapshot();
   upsertSearchAttributes([
-    { key: QrCodeStatus, value: state.status },
-    { key: AlipayPartnerId, value: state.partnerId },
-    { key: AlipayStoreId, value: state.storeId },
+    { key: QrCodeStatus, value: code.status },
+    { key: AlipayPartnerId, value: code.partnerId },
+    { key: AlipayStoreId, value: code.storeId },
   ]);
   showDetails(code);
 }
 
 /**
- * The Web UI's current details only: no command, so the counter-order handlers (one per
- * payment) add nothing to history but their Update events.
+ * The Web UI's current details only: no command, so the counter-order handlers add nothing to
+ * history but their own events. Reads the state without copying it (a busy code renders this
+ * once per workflow task).
  */
 function showDetails(code: QrCodeRecord): void {
-  const state = code.snapshot(Date.now());
-  const last = state.history.at(-1);
-  const pending = state.pendingOrders.length;
+  const last = code.lastChange;
+  const pending = code.orders.pending(Date.now()).length;
   setCurrentDetails(
     [
-      `**${state.status}** — store ${state.storeId} (${state.info.storeName ?? 'taxi'}), ${state.withFee ? 'with' : 'no'} channel fee`,
-      state.qrcode ? `code: ${state.qrcode}` : 'code: not created yet',
+      `**${code.status}** — store ${code.storeId} (${code.info.storeName ?? 'taxi'}), ${code.withFee ? 'with' : 'no'} channel fee`,
+      code.qrcode ? `code: ${code.qrcode}` : 'code: not created yet',
       last
         ? `last change: ${last.action} ${last.outcome}${last.detail ? ` — ${last.detail}` : ''}`
         : '',
       pending > 0
-        ? `counter orders pending: ${pending} (unmatched payments: ${state.unmatchedPayments})`
+        ? `counter orders pending: ${pending} (unmatched payments: ${code.unmatchedPayments})`
         : '',
     ]
       .filter(Boolean)

@@ -29,6 +29,8 @@ export interface Stack {
     headers?: Record<string, string>,
   ): Promise<ApiAnswer>;
   stopWorker(): Promise<void>;
+  /** Starts the worker again after {@link stopWorker} (a deploy, a crash recovered). */
+  restartWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,8 +71,8 @@ export async function startStack(options: {
   const http = await startHttpService(base, { engine, metrics, logLevel: 'silent' });
   // The code's notify_url is this service's receiver: known once it listens.
   const config = loadConfig({ ...env, ALIPAY_NOTIFY_URL: `${http.url}/alipay/notify` });
-  const { worker, run } = await createWorker(config, options.nativeConnection, { metrics });
-  const running = run();
+  let { worker, run } = await createWorker(config, options.nativeConnection, { metrics });
+  let running = run();
   let workerStopped: Promise<void> | undefined;
   const stopWorker = () => {
     workerStopped ??= (async () => {
@@ -79,6 +81,12 @@ export async function startStack(options: {
       await running;
     })();
     return workerStopped;
+  };
+  const restartWorker = async () => {
+    await stopWorker();
+    ({ worker, run } = await createWorker(config, options.nativeConnection, { metrics }));
+    running = run();
+    workerStopped = undefined;
   };
 
   return {
@@ -107,6 +115,7 @@ export async function startStack(options: {
       return { status: res.status, headers: res.headers, json, bytes };
     },
     stopWorker,
+    restartWorker,
     async close() {
       await stopWorker();
       await http.close();

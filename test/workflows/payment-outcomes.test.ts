@@ -163,6 +163,7 @@ test('QUERY says the trade is already TRADE_CLOSED -> CLOSED, nothing reversed',
     'STARTED',
     'NOTIFICATION_RECEIVED',
     'CONFIRMING',
+    'ADMISSION',
     'CLOSED',
   ]);
   assert.match(result.timeline.at(-1)!.detail!, /Alipay reports the trade closed/);
@@ -226,6 +227,7 @@ test('QUERY finds no trade once right after the notification, then finds it -> P
     'STARTED',
     'NOTIFICATION_RECEIVED',
     'CONFIRMING',
+    'ADMISSION',
     'QUERY_NOT_FOUND',
     'CONFIRMED',
     'PAID',
@@ -242,9 +244,10 @@ test('QUERY finds no trade once right after the notification, then finds it -> P
   const markers = (history.events ?? []).flatMap((e) => e.markerRecordedEventAttributes ?? []);
   assert.deepEqual(
     markers.map((m) => m.markerName),
-    ['core_patch'],
+    ['core_patch', 'core_patch'],
+    'admission-in-workflow, then query-not-found-retry',
   );
-  const data = markers[0]!.details?.['patch-data']?.payloads?.[0]?.data;
+  const data = markers[1]!.details?.['patch-data']?.payloads?.[0]?.data;
   assert.deepEqual(JSON.parse(Buffer.from(data!).toString()), {
     id: QUERY_NOT_FOUND_RETRY_PATCH,
     deprecated: false,

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -205,13 +205,17 @@ export function useFakeAlipayWorker(
   taskQueue: string,
   fake: FakeAlipay,
   onReady: (env: TestWorkflowEnvironment) => void | Promise<void>,
+  moreActivities: object = {},
 ): void {
   let env: TestWorkflowEnvironment | undefined;
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   before(async () => {
     env = await createTimeSkippingEnv();
-    ({ worker, running } = await startWorker(env, taskQueue, fake.activities()));
+    ({ worker, running } = await startWorker(env, taskQueue, {
+      ...fake.activities(),
+      ...moreActivities,
+    }));
     await onReady(env);
   });
   after(async () => {
@@ -261,7 +265,11 @@ export async function maybeRecordHistory(
       'base64',
     ),
   };
-  const file = path.join(__dirname, '..', 'fixtures', `${workflow}-${name}.history.json`);
+  // Never over an old fixture: payments recorded with older code must keep replaying.
+  const fixtures = path.join(__dirname, '..', 'fixtures');
+  let file = path.join(fixtures, `${workflow}-${name}.history.json`);
+  for (let v = 2; existsSync(file); v++)
+    file = path.join(fixtures, `${workflow}-${name}-v${v}.history.json`);
   writeFileSync(file, `${JSON.stringify(fixture, null, 1)}\n`);
 }
 

@@ -72,7 +72,12 @@ test('happy path: confirmed by QUERY, merchant told, PAID; the refund window end
   assert.ok((await env.currentTimeMs()) >= paidAt + 2 * DAY);
   assert.deepEqual(
     result.timeline.map((e) => e.event),
-    ['STARTED', 'NOTIFICATION_RECEIVED', 'CONFIRMING', 'CONFIRMED', 'PAID', 'CLOSED'],
+    ['STARTED', 'NOTIFICATION_RECEIVED', 'CONFIRMING', 'ADMISSION', 'CONFIRMED', 'PAID', 'CLOSED'],
+  );
+  assert.deepEqual(
+    result.admission,
+    { status: 'NOT_CHECKED', detail: 'the notification names no store' },
+    'recorded explicitly, never silently unchecked',
   );
   await maybeRecordHistory(handle, 'happy');
 });
@@ -199,7 +204,8 @@ test('duplicate and out-of-order notifications are recorded; the state never mov
   assert.equal(state.status, 'PAID');
   const events = state.timeline.map((e) => e.event);
   assert.equal(events.filter((e) => e === 'NOTIFICATION_RECEIVED').length, 1);
-  assert.equal(events.filter((e) => e === 'NOTIFICATION_REPEATED').length, 2);
+  assert.equal(state.notificationRepeats, 2, 'repeats are counted, not put on the timeline');
+  assert.equal(events.filter((e) => e === 'NOTIFICATION_REPEATED').length, 0);
   assert.equal(events.filter((e) => e === 'NOTIFICATION_LATE').length, 1);
   assert.deepEqual(state.notifyIds, ['N-OT-DUP', 'N-OLD']);
   assert.equal(fake.callsOf('OT-DUP', 'confirmPayment').length, 1);

@@ -75,6 +75,7 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
     assert.deepEqual(admission, {
       codeMatches: true,
       codeActive: true,
+      codeStatus: 'ACTIVE',
       expected: { amount: '88.00', currency: 'USD', orderId: '123' },
       matchedOrderId: '123',
     });
@@ -84,6 +85,7 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
       {
         codeMatches: true,
         codeActive: true,
+        codeStatus: 'ACTIVE',
         expected: { amount: '88.00', currency: 'USD', orderId: '124' },
         matchedOrderId: '124',
       },
@@ -132,17 +134,18 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
       {
         codeMatches: true,
         codeActive: true,
+        codeStatus: 'ACTIVE',
         expected: oldest,
       },
     );
     assert.deepEqual(
       await admit(handle, { outTradeNo: 'OT-O2-2', amount: '20.00', currency: 'EUR' }),
-      { codeMatches: true, codeActive: true, expected: oldest },
+      { codeMatches: true, codeActive: true, codeStatus: 'ACTIVE', expected: oldest },
       'the currency must match too',
     );
     assert.deepEqual(
       await admit(handle, { outTradeNo: 'OT-O2-3', amount: 'twenty', currency: 'USD' }),
-      { codeMatches: true, codeActive: true, expected: oldest },
+      { codeMatches: true, codeActive: true, codeStatus: 'ACTIVE', expected: oldest },
       'an unparsable amount matches nothing',
     );
     const state = await handle.query(qrCodeStateQuery);
@@ -158,7 +161,7 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
   it('ACCEPT: an unmatched payment is a walk-in; with no pending order every payment is', async () => {
     const accepting = await startCode('O3', { unmatchedPayments: 'ACCEPT' });
     await expect(accepting.handle, order('A', '10.00'));
-    const walkIn = { codeMatches: true, codeActive: true };
+    const walkIn = { codeMatches: true, codeActive: true, codeStatus: 'ACTIVE' };
     assert.deepEqual(
       await admit(accepting.handle, { outTradeNo: 'OT-O3-1', amount: '15.00', currency: 'USD' }),
       walkIn,
@@ -180,7 +183,7 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
     await env().sleep(61_000);
     assert.deepEqual(
       await admit(handle, { outTradeNo: 'OT-O4-1', amount: '5.00', currency: 'USD' }),
-      { codeMatches: true, codeActive: true },
+      { codeMatches: true, codeActive: true, codeStatus: 'ACTIVE' },
       'walk-in: the order expired',
     );
     assert.deepEqual((await handle.query(qrCodeStateQuery)).pendingOrders, []);
@@ -197,12 +200,16 @@ describe('MerchantQrCodeWorkflow counter orders', () => {
       amount: '10.00',
       currency: 'USD',
     };
-    assert.deepEqual(await admit(handle, elsewhere), { codeMatches: false, codeActive: false });
+    assert.deepEqual(await admit(handle, elsewhere), {
+      codeMatches: false,
+      codeActive: false,
+      codeStatus: 'ACTIVE',
+    });
     assert.deepEqual((await handle.query(qrCodeStateQuery)).admissions, [], 'not recorded');
 
     await handle.executeUpdate(setQrCodeStatusUpdate, { args: ['STOP'] });
     const stopped = await admit(handle, { ...elsewhere, qrcode: state.qrcode });
-    assert.deepEqual(stopped, { codeMatches: true, codeActive: false });
+    assert.deepEqual(stopped, { codeMatches: true, codeActive: false, codeStatus: 'STOPPED' });
     assert.equal(
       (await handle.query(qrCodeStateQuery)).pendingOrders.length,
       1,
