@@ -283,7 +283,8 @@ export function buildRefund(input: RefundInput, ctx: RequestContext): SignedRequ
   const refundId = v.required('refundId', input.refundId, { max: 64, pattern: ID_TEXT });
   if (refundId === ref.outTradeNo) v.fail('refundId', 'must differ from outTradeNo');
   const amount = v.positiveMoney('amount', input.amount);
-  const reason = v.text('reason', input.reason, { max: 128 });
+  // A merchant's free text: surrounding spaces are trimmed rather than refused (blank = none).
+  const reason = v.text('reason', trimmed(input.reason), { max: 128 });
   const checked: RefundInput = {
     ...ref,
     refundId,
@@ -291,6 +292,11 @@ export function buildRefund(input: RefundInput, ctx: RequestContext): SignedRequ
     ...(reason === undefined ? {} : { reason }),
   };
   return sign(SERVICES.REFUND, refundFields(checked, ctx.refundReasonField), ctx, ids);
+}
+
+/** `value` without surrounding whitespace when it is a string; anything else unchanged. */
+function trimmed(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim() : value;
 }
 
 /** `notify_verify`: is this `notify_id` really Alipay's? GET, plain-text answer (MAPI.md §12.4). */
