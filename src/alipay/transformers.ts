@@ -18,9 +18,9 @@ import {
 } from './types';
 
 /**
- * The mapping between MAPI field names and domain types, both ways. This is the only file that
- * knows `trans_amount`, `alipay_trans_status`, `partner_refund_id`, … (STYLE.md lesson 2).
- * Response mappers run after `binding.ts` has matched the answer to its request.
+ * The mapping between MAPI field names and domain types, both ways: with `binding.ts` (which
+ * matches answers to their requests first), the only place that knows `trans_amount`,
+ * `alipay_trans_status`, `partner_refund_id`, … (STYLE.md lesson 2).
  */
 
 type Fields = Readonly<Record<string, string | undefined>>;
