@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,9 +19,9 @@ import { MADE_UP_KEY, V4_NOTIFICATION_FIELDS } from './fixtures';
  * test/fixtures/java-gbk.txt: every BMP code point, every one- and two-byte sequence.
  */
 
-const java = parseJavaGbkTable(
-  readFileSync(path.join(__dirname, '../../fixtures/java-gbk.txt'), 'utf8'),
-);
+const ROOT = path.join(__dirname, '../../..');
+const FIXTURE_TEXT = readFileSync(path.join(ROOT, 'test/fixtures/java-gbk.txt'), 'utf8');
+const java = parseJavaGbkTable(FIXTURE_TEXT);
 const md5 = createMd5Signer(MADE_UP_KEY);
 
 /** Java's bytes for one code point (0x3F when Java cannot map it). */
@@ -49,6 +50,21 @@ describe('GBK as Java speaks it (full table from Java 17)', () => {
     assert.deepEqual(javaBytes(0x20ac), [0xa2, 0xe3]); // €
     assert.deepEqual(javaBytes(0x2641), [0xa8, 0x92]); // ♁
     assert.deepEqual(javaBytes(0x2295), [0x3f]); // ⊕ has no mapping in Java's GBK
+  });
+
+  it("the fixture is what this machine's Java dumps today (skipped without java)", (t) => {
+    const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0) {
+      t.skip('no java on PATH');
+      return;
+    }
+    const dump = execFileSync('java', [path.join(ROOT, 'scripts/gbk-table/GbkTable.java')], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    // Same table; only the header's Java version may differ between machines.
+    const body = (text: string) => text.split('\n').filter((l) => !l.startsWith('#'));
+    assert.deepEqual(body(dump), body(FIXTURE_TEXT));
   });
 
   it('encodes every BMP code point to Java bytes (unmappable and lone surrogates -> "?")', () => {
