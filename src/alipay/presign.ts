@@ -12,25 +12,31 @@ function hasNonAscii(s: string): boolean {
  * test keeps the common case (every other key) to one comparison.
  */
 function isSignatureKey(k: string): boolean {
-  if (k.length === 4) return k === 'sign' || equalsIgnoreCase(k, 'sign');
-  if (k.length === 9) return k === 'sign_type' || equalsIgnoreCase(k, 'sign_type');
-  return false;
+  const n = k.length;
+  if (n !== 4 && n !== 9) return false;
+  // Only `s`, `S` and `ſ` (U+017F, upper case `S`) can start either name, ignoring case.
+  const c = k.charCodeAt(0);
+  if ((c | 0x20) !== 0x73 && c !== 0x17f) return false;
+  return n === 4
+    ? k === 'sign' || equalsIgnoreCase(k, 'sign')
+    : k === 'sign_type' || equalsIgnoreCase(k, 'sign_type');
 }
 
 /**
  * Java's `String.equalsIgnoreCase` against a lower-case ASCII `target` of the same length: per
  * UTF-16 unit, equal, or equal upper-cased, or equal lower-cased after upper-casing (so `ı`
- * U+0131 matches `i` and `ſ` U+017F matches `s`, as in Java).
+ * U+0131 and `İ` U+0130 match `i`, and `ſ` U+017F matches `s`, as in Java).
  */
 function equalsIgnoreCase(k: string, target: string): boolean {
   for (let i = 0; i < k.length; i++) {
     const c = k.charAt(i);
     const t = target.charAt(i);
     if (c === t) continue;
+    // Java's Character.toUpperCase / toLowerCase map one unit to one unit: `ß` stays `ß`, and
+    // `İ` (U+0130) lower-cases to `i` (JavaScript's full mapping gives `i` + U+0307).
     const upper = c.toUpperCase();
-    // Java's Character.toUpperCase maps one unit to one unit (`ß` stays `ß`).
     const u = upper.length === 1 ? upper : c;
-    if (u === t.toUpperCase() || u.toLowerCase() === t) continue;
+    if (u === t.toUpperCase() || u.toLowerCase().charAt(0) === t) continue;
     return false;
   }
   return true;

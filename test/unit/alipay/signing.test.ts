@@ -115,6 +115,7 @@ describe('MAPI.md §4.8 vectors (MD5, MADE-UP key)', () => {
       { sIgN: 'x', sign_TYPE: 'MD5' },
       // Java's equalsIgnoreCase also matches dotless i and long s (upper-case I and S).
       { sıgn: 'x', ſign_type: 'MD5' },
+      { SİGN: 'x', SİGN_TYPE: 'MD5' },
     ]) {
       assert.equal(preSignString({ ...V5, ...extra }), plain, JSON.stringify(extra));
       assert.equal(md5.verify({ ...V5, ...extra }, 'a5d935f037683e1a737753471441dd0c'), true);
@@ -123,6 +124,7 @@ describe('MAPI.md §4.8 vectors (MD5, MADE-UP key)', () => {
     assert.match(preSignString({ ...V5, signs: 'x' }), /&signs=x&/);
     assert.match(preSignString({ ...V5, sign_typ: 'x' }), /&sign_typ=x&/);
     assert.match(preSignString({ ...V5, 'sign type': 'x' }), /&sign type=x&/);
+    assert.match(preSignString({ ...V5, signß: 'x' }), /signß=x/);
   });
 
   it('V5 CANCEL business node', () => {
