@@ -1,5 +1,5 @@
-import iconv from 'iconv-lite';
 import { CharsetError } from './errors';
+import { decodeGbk, encodeGbk, isGbkRepresentable } from './gbk';
 
 /**
  * The two `_input_charset` values the engine speaks. MAPI pages also list `GB2312`; it is
@@ -30,28 +30,21 @@ export function normalizeCharset(label: string): Charset {
   }
 }
 
-const QUESTION_MARK = 0x3f;
-
-function countQuestionMarks(str: string): number {
-  let n = 0;
-  for (let i = str.indexOf('?'); i !== -1; i = str.indexOf('?', i + 1)) n++;
-  return n;
-}
-
 /**
- * Encodes text to bytes in `charset`. GBK cannot represent every Unicode character and iconv
- * would substitute `?`; that substitution is detected and refused instead of signing and sending
- * text that differs from what the caller gave.
+ * Encodes text to bytes in `charset`. GBK is Java's GBK (the bytes Alipay's gateway hashes): a
+ * character GBK cannot map becomes `?`, as `String.getBytes("GBK")` writes and signs it. Request
+ * builders refuse such text before this point (see {@link isRepresentable}).
  */
 export function encode(str: string, charset: Charset): Buffer {
-  if (charset === 'UTF-8') return Buffer.from(str, 'utf8');
-  const bytes = iconv.encode(str, 'gbk');
-  let marks = 0;
-  for (const b of bytes) if (b === QUESTION_MARK) marks++;
-  if (marks !== countQuestionMarks(str)) {
-    throw new CharsetError('text contains characters that GBK cannot represent');
-  }
-  return bytes;
+  return charset === 'UTF-8' ? Buffer.from(str, 'utf8') : encodeGbk(str);
+}
+
+// With the `u` flag a surrogate pair is one code point, so only lone surrogates match.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** True when `charset` carries `str` unchanged (always for UTF-8 without lone surrogates). */
+export function isRepresentable(str: string, charset: Charset): boolean {
+  return charset === 'UTF-8' ? !LONE_SURROGATE.test(str) : isGbkRepresentable(str);
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -59,7 +52,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /**
  * Decodes bytes in `charset`, strictly: malformed input (e.g. GBK bytes read as UTF-8) is a
  * {@link CharsetError}, not replacement characters that would only surface later as a
- * signature mismatch.
+ * signature mismatch. GBK is decoded as Java decodes it.
  */
 export function decode(buf: Uint8Array, charset: Charset): string {
   if (charset === 'UTF-8') {
@@ -69,9 +62,7 @@ export function decode(buf: Uint8Array, charset: Charset): string {
       throw new CharsetError('bytes are not valid UTF-8');
     }
   }
-  const text = iconv.decode(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), 'gbk');
-  if (text.includes('\ufffd')) throw new CharsetError('bytes are not valid GBK');
-  return text;
+  return decodeGbk(buf);
 }
 
 /**

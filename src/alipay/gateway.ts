@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { assertAnswerMatchesRequest, assertSuccessBelongsToRequest } from './binding';
 import { assertBusinessSuccess, gatewayFailure } from './classify';
 import {
   AlipayResponseError,
@@ -162,7 +163,7 @@ export class AlipayGateway {
   async cancelTrade(ref: TradeRef, call?: CallOptions): Promise<CancelResult> {
     return this.#observed(SERVICES.CANCEL, async () => {
       const req = buildCancel(ref, this.#requests);
-      return cancelResultFrom(await this.#exchange(req, call), ref, context(req));
+      return cancelResultFrom(await this.#exchange(req, call), ref, resultContext(req));
     });
   }
 
@@ -170,7 +171,7 @@ export class AlipayGateway {
   async refund(input: RefundInput, call?: CallOptions): Promise<RefundResult> {
     return this.#observed(SERVICES.REFUND, async () => {
       const req = buildRefund(input, this.#requests);
-      return refundResultFrom(await this.#exchange(req, call), input, context(req));
+      return refundResultFrom(await this.#exchange(req, call), input, resultContext(req));
     });
   }
 
@@ -288,7 +289,9 @@ export class AlipayGateway {
         outcomeUnknown: unknown,
       });
     }
+    assertAnswerMatchesRequest(req, envelope.business, ctx);
     assertBusinessSuccess(envelope.business, ctx);
+    assertSuccessBelongsToRequest(req, envelope.business, ctx);
     return envelope.business;
   }
 }
@@ -301,4 +304,12 @@ function outcomeOf(err: unknown): string {
 
 function context(req: SignedRequest): AlipayErrorContext {
   return { service: req.service, ids: req.ids };
+}
+
+/**
+ * Context for reading a SUCCESS answer: a CANCEL or REFUND that Alipay reports done has moved
+ * money, so whatever goes wrong reading the rest leaves the outcome unknown, never "refused".
+ */
+function resultContext(req: SignedRequest): AlipayErrorContext {
+  return { ...context(req), outcomeUnknown: isMoneyMoving(req.service) };
 }

@@ -188,7 +188,7 @@ export function validateQrCodeInput(input: QrCodeInput): void {
 /** CREATE: get-or-create the code of a store (MAPI.md §6). */
 export function buildCreateQrCode(input: QrCodeInput, ctx: RequestContext): SignedRequest {
   const ids = { storeId: input?.storeId };
-  const v = new RequestValidator(SERVICES.CREATE, ids);
+  const v = new RequestValidator(SERVICES.CREATE, ids, ctx.charset);
   const biz_data = bizData(v, input);
   return sign(
     SERVICES.CREATE,
@@ -210,7 +210,7 @@ export function buildModifyQrCode(
   ctx: RequestContext,
 ): SignedRequest {
   const ids = { qrcode, storeId: input?.storeId };
-  const v = new RequestValidator(SERVICES.MODIFY, ids);
+  const v = new RequestValidator(SERVICES.MODIFY, ids, ctx.charset);
   const code = qrcodeParam(v, qrcode);
   const biz_data = bizData(v, input);
   return sign(
@@ -234,7 +234,7 @@ export function buildSetQrCodeStatus(
   ctx: RequestContext,
 ): SignedRequest {
   const ids = { qrcode };
-  const v = new RequestValidator(SERVICES.MODIFYSTATUS, ids);
+  const v = new RequestValidator(SERVICES.MODIFYSTATUS, ids, ctx.charset);
   const code = qrcodeParam(v, qrcode);
   if (status !== 'STOP' && status !== 'RESTART' && status !== 'DELETE')
     v.fail('status', 'must be STOP, RESTART or DELETE');
@@ -262,14 +262,14 @@ function tradeRef(v: RequestValidator, ref: TradeRef): TradeRef {
 /** QUERY: `partner_trans_id` always, `alipay_trans_id` when known (MAPI.md §9). */
 export function buildQuery(ref: TradeRef, ctx: RequestContext): SignedRequest {
   const ids = { outTradeNo: ref?.outTradeNo, tradeNo: ref?.tradeNo };
-  const checked = tradeRef(new RequestValidator(SERVICES.QUERY, ids), ref);
+  const checked = tradeRef(new RequestValidator(SERVICES.QUERY, ids, ctx.charset), ref);
   return sign(SERVICES.QUERY, queryFields(checked), ctx, ids);
 }
 
 /** CANCEL: full reversal on the GMT+8 transaction day (MAPI.md §10). */
 export function buildCancel(ref: TradeRef, ctx: RequestContext): SignedRequest {
   const ids = { outTradeNo: ref?.outTradeNo, tradeNo: ref?.tradeNo };
-  const checked = tradeRef(new RequestValidator(SERVICES.CANCEL, ids), ref);
+  const checked = tradeRef(new RequestValidator(SERVICES.CANCEL, ids, ctx.charset), ref);
   const now = ctx.now();
   const timestamp = ctx.cancelTimestamp === 'gmt8' ? formatGmt8(now) : String(Math.trunc(now));
   return sign(SERVICES.CANCEL, { ...cancelFields(checked), timestamp }, ctx, ids);
@@ -278,12 +278,13 @@ export function buildCancel(ref: TradeRef, ctx: RequestContext): SignedRequest {
 /** REFUND, always synchronous (`is_sync=Y`) so the answer is final (MAPI.md §11). */
 export function buildRefund(input: RefundInput, ctx: RequestContext): SignedRequest {
   const ids = { outTradeNo: input?.outTradeNo, tradeNo: input?.tradeNo, refundId: input?.refundId };
-  const v = new RequestValidator(SERVICES.REFUND, ids);
+  const v = new RequestValidator(SERVICES.REFUND, ids, ctx.charset);
   const ref = tradeRef(v, input);
   const refundId = v.required('refundId', input.refundId, { max: 64, pattern: ID_TEXT });
   if (refundId === ref.outTradeNo) v.fail('refundId', 'must differ from outTradeNo');
   const amount = v.positiveMoney('amount', input.amount);
-  const reason = v.text('reason', input.reason, { max: 128 });
+  // A merchant's free text: surrounding spaces are trimmed rather than refused (blank = none).
+  const reason = v.text('reason', trimmed(input.reason), { max: 128 });
   const checked: RefundInput = {
     ...ref,
     refundId,
@@ -293,10 +294,15 @@ export function buildRefund(input: RefundInput, ctx: RequestContext): SignedRequ
   return sign(SERVICES.REFUND, refundFields(checked, ctx.refundReasonField), ctx, ids);
 }
 
+/** `value` without surrounding whitespace when it is a string; anything else unchanged. */
+function trimmed(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim() : value;
+}
+
 /** `notify_verify`: is this `notify_id` really Alipay's? GET, plain-text answer (MAPI.md §12.4). */
 export function buildNotifyVerify(notifyId: string, ctx: RequestContext): SignedRequest {
   const ids = { notifyId };
-  const v = new RequestValidator(SERVICES.NOTIFY_VERIFY, ids);
+  const v = new RequestValidator(SERVICES.NOTIFY_VERIFY, ids, ctx.charset);
   const id = v.required('notifyId', notifyId, { max: 128, pattern: ID_TEXT });
   return sign(SERVICES.NOTIFY_VERIFY, { notify_id: id }, ctx, ids, {
     signed: ctx.signNotifyVerify,

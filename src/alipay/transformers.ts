@@ -1,12 +1,7 @@
 import { currencyExponent, formatMoney, InvalidMoneyError, parseMoney, type Money } from '../money';
 import { parseCompactGmt8, parseGmt8 } from '../time';
 import type { Charset } from './charset';
-import {
-  AlipayResponseError,
-  AlipayResponseMismatchError,
-  AlipayUnknownCodeError,
-  type AlipayErrorContext,
-} from './errors';
+import { AlipayResponseError, AlipayUnknownCodeError, type AlipayErrorContext } from './errors';
 import type { FormFields } from './form';
 import type { SignType } from './signing';
 import {
@@ -23,9 +18,9 @@ import {
 } from './types';
 
 /**
- * The mapping between MAPI field names and domain types, both ways. This is the only file that
- * knows `trans_amount`, `alipay_trans_status`, `partner_refund_id`, … (STYLE.md lesson 2).
- * Response mappers also check that echoed IDs match what was sent.
+ * The mapping between MAPI field names and domain types, both ways: with `binding.ts` (which
+ * matches answers to their requests first), the only place that knows `trans_amount`,
+ * `alipay_trans_status`, `partner_refund_id`, … (STYLE.md lesson 2).
  */
 
 type Fields = Readonly<Record<string, string | undefined>>;
@@ -196,21 +191,6 @@ export function refundFields(
   };
 }
 
-function expectEcho(
-  fields: Fields,
-  name: string,
-  sent: string | undefined,
-  ctx: AlipayErrorContext,
-): void {
-  const echoed = opt(fields, name);
-  if (echoed !== undefined && sent !== undefined && echoed !== sent) {
-    throw new AlipayResponseMismatchError(
-      `answer is about ${name}=${echoed}, not the one sent`,
-      ctx,
-    );
-  }
-}
-
 function required(fields: Fields, name: string, ctx: AlipayErrorContext): string {
   const v = opt(fields, name);
   if (v === undefined) throw new AlipayResponseError(`answer lacks ${name}`, ctx);
@@ -231,13 +211,15 @@ function money(value: string, currency: string, name: string, ctx: AlipayErrorCo
   }
 }
 
-/** CREATE / MODIFY business node -> result. `sentQrcode` is MODIFY's target (echo checked). */
+/**
+ * CREATE / MODIFY business node -> result. `sentQrcode` is MODIFY's target. Whether the answer
+ * belongs to the request (IDs, amounts, service) is checked before, in `binding.ts`.
+ */
 export function qrCodeResultFrom(
   fields: Fields,
   sentQrcode: string | undefined,
   ctx: AlipayErrorContext,
 ): QrCodeResult {
-  expectEcho(fields, 'qrcode', sentQrcode, ctx);
   const qrcode = opt(fields, 'qrcode') ?? sentQrcode;
   if (qrcode === undefined) throw new AlipayResponseError('answer lacks qrcode', ctx);
   return definedOnly({ qrcode, imageUrl: opt(fields, 'qrcode_img_url') });
@@ -249,9 +231,6 @@ export function tradeQueryFrom(
   sent: TradeRef,
   ctx: AlipayErrorContext,
 ): TradeQueryResult {
-  expectEcho(fields, 'partner_trans_id', sent.outTradeNo, ctx);
-  expectEcho(fields, 'out_trade_no', sent.outTradeNo, ctx);
-  expectEcho(fields, 'alipay_trans_id', sent.tradeNo, ctx);
   const status = required(fields, 'alipay_trans_status', ctx);
   if (!(TRADE_STATUSES as readonly string[]).includes(status)) {
     throw new AlipayUnknownCodeError('unrecognised trade status', {
@@ -287,8 +266,6 @@ export function cancelResultFrom(
   sent: TradeRef,
   ctx: AlipayErrorContext,
 ): CancelResult {
-  expectEcho(fields, 'out_trade_no', sent.outTradeNo, ctx);
-  expectEcho(fields, 'trade_no', sent.tradeNo, ctx);
   const action = opt(fields, 'action');
   if (action !== undefined && action !== 'close' && action !== 'refund') {
     throw new AlipayUnknownCodeError('unrecognised cancel action', {
@@ -303,26 +280,12 @@ export function cancelResultFrom(
   });
 }
 
-/** REFUND business node (SUCCESS) -> result; an echoed amount must equal the requested one. */
+/** REFUND business node (SUCCESS, its IDs and amount already matched) -> result. */
 export function refundResultFrom(
   fields: Fields,
   sent: RefundInput,
   ctx: AlipayErrorContext,
 ): RefundResult {
-  expectEcho(fields, 'partner_refund_id', sent.refundId, ctx);
-  expectEcho(fields, 'partner_trans_id', sent.outTradeNo, ctx);
-  expectEcho(fields, 'alipay_trans_id', sent.tradeNo, ctx);
-  expectEcho(fields, 'currency', sent.amount.currency, ctx);
-  const echoed = opt(fields, 'refund_amount');
-  if (echoed !== undefined) {
-    const amount = money(echoed, sent.amount.currency, 'refund_amount', ctx);
-    if (amount.minor !== sent.amount.minor) {
-      throw new AlipayResponseMismatchError(
-        `refunded ${echoed}, requested ${formatMoney(sent.amount)}`,
-        ctx,
-      );
-    }
-  }
   const cny = opt(fields, 'refund_amount_cny');
   return definedOnly({
     refundId: sent.refundId,

@@ -1,4 +1,5 @@
 import { currencyExponent, InvalidMoneyError, moneyOfMinor, type Money } from '../money';
+import { isRepresentable, type Charset } from './charset';
 import { AlipayRequestValidationError, type AlipayIds } from './errors';
 
 /**
@@ -7,9 +8,11 @@ import { AlipayRequestValidationError, type AlipayIds } from './errors';
  * like the Java `String(n)` of Alipay's tables.
  */
 export class RequestValidator {
+  /** `charset`: the request's; with GBK, text GBK cannot carry is refused (Java would send `?`). */
   constructor(
     readonly service: string,
     readonly ids: AlipayIds,
+    readonly charset: Charset = 'UTF-8',
   ) {}
 
   fail(field: string, reason: string): never {
@@ -40,6 +43,8 @@ export class RequestValidator {
     if (/[\ud800-\udfff]/u.test(value)) this.fail(field, 'contains a lone surrogate');
     if (rule.pattern && !rule.pattern.test(value))
       this.fail(field, rule.patternText ?? 'has an invalid format');
+    if (this.charset !== 'UTF-8' && !isRepresentable(value, this.charset))
+      this.fail(field, `contains characters ${this.charset} cannot represent`);
     return value;
   }
 

@@ -23,7 +23,16 @@ export type GatewayFault =
   /** `result_code=UNKNOWN` in a signed business node; `apply` processes the call first. */
   | { kind: 'unknown'; apply?: boolean }
   /** `result_code=FAIL` with the given business `error` (and CANCEL's `retry_flag`). */
-  | { kind: 'fail'; error: string; retryFlag?: 'Y' | 'N' };
+  | { kind: 'fail'; error: string; retryFlag?: 'Y' | 'N' }
+  /**
+   * A genuinely signed answer that belongs to another request, behind this request's
+   * `<request>` echo (the echo is not signed: MAPI signs the business node only). `from`
+   * (short name, default `QUERY`): `QUERY` answers a fresh QUERY of the call's trade, or of
+   * `outTradeNo`; any other service replays the last genuine answer this sandbox gave to a call
+   * of that service (e.g. an older REFUND's). `apply` processes the call first: money moves,
+   * and the client reads somebody else's answer.
+   */
+  | { kind: 'foreign-answer'; from?: string; outTradeNo?: string; apply?: boolean };
 
 /** Faults the sandbox can inject into the delivery of one payment notification. */
 export type NotificationFault =
@@ -39,6 +48,12 @@ export type NotificationFault =
   | { kind: 'forge' };
 
 export type Fault = GatewayFault | NotificationFault;
+
+/** A business node the sandbox answered with (signed again, identically, when replayed). */
+export interface RecordedAnswer {
+  readonly node: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
 
 /** When a rule fires: on matching calls number `skip + 1` to `skip + times`, counted from its creation. */
 interface Window {
@@ -82,6 +97,7 @@ const GATEWAY_KINDS = new Set([
   'system-error',
   'unknown',
   'fail',
+  'foreign-answer',
 ]);
 const NOTIFICATION_KINDS = new Set(['drop', 'duplicate', 'delay', 'reorder', 'forge']);
 
@@ -94,6 +110,18 @@ const NOTIFICATION_KINDS = new Set(['drop', 'duplicate', 'delay', 'reorder', 'fo
 export class FaultBook {
   private readonly rules: FaultRule[] = [];
   private nextId = 1;
+  /** The last genuine business answer per partner and service: what `foreign-answer` replays. */
+  private readonly answers = new Map<string, RecordedAnswer>();
+
+  /** Keeps a genuine answer (business node and fields) for later replay. */
+  rememberAnswer(service: string, partner: string, answer: RecordedAnswer): void {
+    this.answers.set(`${partner} ${service}`, answer);
+  }
+
+  /** The last genuine answer to a `service` call of `partner`, if any. */
+  lastAnswer(service: string, partner: string): RecordedAnswer | undefined {
+    return this.answers.get(`${partner} ${service}`);
+  }
 
   /** Validates and installs a rule; returns it (its `id` removes it again). */
   add(spec: FaultSpec): FaultRule {
@@ -156,6 +184,19 @@ export class FaultBook {
   }
 }
 
+/** `from` names a gateway service with an XML answer; `outTradeNo` goes with `from: QUERY`. */
+function validateForeignAnswer(fault: { from?: unknown; outTradeNo?: unknown }): void {
+  const from = fault.from ?? 'QUERY';
+  const target = typeof from === 'string' ? resolveServiceTarget(from) : undefined;
+  if (target?.kind !== 'service' || target.short === 'NOTIFY_VERIFY')
+    throw badRequest('fault.from must name a gateway service with an XML answer (e.g. "QUERY")');
+  if (fault.outTradeNo !== undefined) {
+    if (typeof fault.outTradeNo !== 'string' || fault.outTradeNo === '')
+      throw badRequest('fault.outTradeNo must be a non-empty string');
+    if (target.short !== 'QUERY') throw badRequest('fault.outTradeNo goes with from: "QUERY"');
+  }
+}
+
 function validate(spec: FaultSpec, id: number): FaultRule {
   if (typeof spec !== 'object' || spec === null) throw badRequest('a fault must be a JSON object');
   const { service, skip, times, partner, ...fault } = spec as FaultSpec & Record<string, unknown>;
@@ -181,6 +222,8 @@ function validate(spec: FaultSpec, id: number): FaultRule {
   if (kind === 'fail' && typeof (fault as { error?: unknown }).error !== 'string') {
     throw badRequest('fault.error (a MAPI error code) is required for fail');
   }
+  if (kind === 'foreign-answer')
+    validateForeignAnswer(fault as { from?: unknown; outTradeNo?: unknown });
   const status = (fault as { status?: number }).status;
   if (status !== undefined && (status < 400 || status > 599))
     throw badRequest('fault.status must be 400..599');

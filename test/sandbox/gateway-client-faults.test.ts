@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import {
   AlipayOutcomeUnknownError,
   AlipayResponseError,
+  AlipayResponseMismatchError,
   AlipayRetryableBusinessError,
   AlipaySystemError,
   AlipayTimeoutError,
@@ -11,6 +12,7 @@ import {
   type AlipayServiceError,
 } from '../../src/alipay';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { MONEY_REFUSED_FOR_SURE } from '../../src/workflows/payment-types';
 import { gatewayFor, storeInput } from './client';
 import { waitFor } from './support';
 
@@ -25,6 +27,19 @@ function classified<T extends AlipayServiceError>(
     assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
     assert.equal(e.retryable, true, 'retryable');
     assert.equal(e.outcomeUnknown, outcomeUnknown, 'outcomeUnknown');
+    return true;
+  };
+}
+
+/**
+ * An answer that belongs to another request: never success; for CANCEL / REFUND outcome
+ * unknown, and never a failure the workflow reads as "Alipay refused for sure".
+ */
+function foreign(outcomeUnknown: boolean): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof AlipayResponseMismatchError, `expected a mismatch, got ${String(e)}`);
+    assert.equal(e.outcomeUnknown, outcomeUnknown, 'outcomeUnknown');
+    assert.equal(MONEY_REFUSED_FOR_SURE.includes(e.name), false);
     return true;
   };
 }
@@ -177,5 +192,66 @@ describe('AlipayGateway against the sandbox: faults', () => {
       (e: unknown) => e instanceof AlipayRetryableBusinessError && e.retryable,
     );
     assert.equal((await gateway.cancelTrade(t)).action, 'refund');
+  });
+
+  it('foreign answer: REFUND answered by the signed QUERY of its trade: outcome unknown; the retry settles it', async () => {
+    const t = paidTrade('10.00');
+    sandbox.faults.add({ service: 'REFUND', kind: 'foreign-answer', apply: true });
+    await assert.rejects(
+      gateway.refund({ ...t, refundId: 'FA-1', amount: usd(100) }),
+      foreign(true),
+    );
+    assert.equal(refunded(t.tradeNo), 100, 'the refund did happen behind the foreign answer');
+    const retry = await gateway.refund({ ...t, refundId: 'FA-1', amount: usd(100) });
+    assert.deepEqual(retry.amount, usd(100));
+    assert.equal(refunded(t.tradeNo), 100, 'and only once');
+  });
+
+  it("foreign answer: REFUND answered by an earlier refund's genuine answer, nothing taken as done", async () => {
+    const t = paidTrade('10.00');
+    await gateway.refund({ ...t, refundId: 'FA-2', amount: usd(200) });
+    sandbox.faults.add({ service: 'REFUND', kind: 'foreign-answer', from: 'REFUND' });
+    await assert.rejects(
+      gateway.refund({ ...t, refundId: 'FA-3', amount: usd(200) }),
+      foreign(true),
+    );
+    assert.equal(refunded(t.tradeNo), 200, 'FA-3 was not processed');
+  });
+
+  it("foreign answer: CANCEL answered by its trade's QUERY, or by another trade's CANCEL", async () => {
+    const t = paidTrade();
+    sandbox.faults.add({ service: 'CANCEL', kind: 'foreign-answer', apply: true });
+    await assert.rejects(gateway.cancelTrade(t), foreign(true));
+    assert.equal(sandbox.state.findTrade(t.tradeNo)?.trade_status, 'TRADE_CLOSED');
+    const other = paidTrade();
+    sandbox.faults.add({ service: 'CANCEL', kind: 'foreign-answer', from: 'CANCEL' });
+    await assert.rejects(gateway.cancelTrade(other), foreign(true));
+    assert.equal(sandbox.state.findTrade(other.tradeNo)?.trade_status, 'TRADE_SUCCESS');
+  });
+
+  it('foreign answer: QUERY answered by the QUERY of another trade; MODIFY by another code', async () => {
+    const t = paidTrade();
+    const other = paidTrade('3.00');
+    sandbox.faults.add({ service: 'QUERY', kind: 'foreign-answer', outTradeNo: other.outTradeNo });
+    await assert.rejects(gateway.queryTrade(t), foreign(false));
+    const code = (await gateway.createQrCode(storeInput('FA1'))).qrcode;
+    await gateway.createQrCode(storeInput('FA2'));
+    sandbox.faults.add({ service: 'MODIFY', kind: 'foreign-answer', from: 'CREATE' });
+    await assert.rejects(gateway.modifyQrCode(code, storeInput('FA1')), foreign(false));
+  });
+
+  it('foreign-answer rules are validated', () => {
+    for (const bad of [
+      { from: 'NOTIFY_VERIFY' },
+      { from: 'nothing' },
+      { from: 'REFUND', outTradeNo: 'T' },
+      { outTradeNo: '' },
+    ]) {
+      assert.throws(
+        () => sandbox.faults.add({ service: 'REFUND', kind: 'foreign-answer', ...bad }),
+        /fault\.(from|outTradeNo)/,
+        JSON.stringify(bad),
+      );
+    }
   });
 });

@@ -1,10 +1,28 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { NotificationSignatureError } from '../../src/alipay/errors';
+import { parseForm } from '../../src/alipay/form';
 import { readNotification } from '../../src/alipay/notification';
+import { preSignString } from '../../src/alipay/signing';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { createCode, md5, PARTNER, startReceiver, waitFor, type Received } from './support';
+import { parseJavaGbkTable } from '../../scripts/gbk-table/table-file';
+import {
+  createCode,
+  MD5_KEY,
+  md5,
+  PARTNER,
+  startReceiver,
+  waitFor,
+  type Received,
+} from './support';
+
+const JAVA_GBK = parseJavaGbkTable(
+  readFileSync(join(__dirname, '../fixtures/java-gbk.txt'), 'utf8'),
+);
 
 /** 1 sandbox ms = 1e-4 real ms: 2 minutes take 12 ms, the whole 25-hour schedule 8.8 s. */
 const FAST = 1e-4;
@@ -76,6 +94,45 @@ describe('sandbox payment notifications', () => {
       assert.equal(notification.passbackParameters, '{"order":"A-1"}');
       assert.equal(await notifyVerify(sandbox, paid.notifyId!), 'true');
       assert.equal(await notifyVerify(sandbox, 'a'.repeat(34)), 'false');
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('GBK notifications are encoded and signed as Java does (€ is A2 E3, ♁ is A8 92)', async () => {
+    const rx = await startReceiver();
+    try {
+      const qrcode = await createCode(sandbox, rx.url, {
+        store_id: 'NGBK',
+        notify_charset: 'GBK',
+        passback_parameters: { note: 'Coffee 2.20€ ♁ 顾客' },
+      });
+      const paid = sandbox.pay({ qrcode, amount: '2.20' });
+      await sandbox.notifications.settled(paid.notifyId!, 5000);
+      const got = rx.received[0]!;
+      assert.match(got.contentType, /charset=GBK/);
+      assert.ok(got.body.includes('%A2%E3'), 'the euro sign travels as Java writes it');
+      assert.ok(got.body.includes('%A8%92'), '♁ travels as Java writes it');
+      const fields = parseForm(got.body, 'GBK');
+      assert.equal(fields.passback_parameters, '{"note":"Coffee 2.20€ ♁ 顾客"}');
+      // The digest Java computes: MD5 over getBytes("GBK") of pre-sign + key, from Java's table.
+      const javaBytes = (text: string) =>
+        Buffer.from(
+          [...text].flatMap((ch) => {
+            const v = JAVA_GBK.encode.get(ch.charCodeAt(0));
+            return ch.length === 2 || v === undefined
+              ? [0x3f]
+              : v < 0x100
+                ? [v]
+                : [v >> 8, v & 0xff];
+          }),
+        );
+      const digest = createHash('md5')
+        .update(javaBytes(preSignString(fields) + MD5_KEY))
+        .digest('hex');
+      assert.equal(fields.sign, digest);
+      const n = readNotification(got.body, { signer: md5, contentType: got.contentType });
+      assert.equal(n.passbackParameters, '{"note":"Coffee 2.20€ ♁ 顾客"}');
     } finally {
       await rx.close();
     }

@@ -10,11 +10,11 @@ import {
   callFacts,
   execute,
   failAnswer,
-  render,
   systemErrorAnswer,
   unknownAnswer,
   type CallFacts,
 } from './execute';
+import { executeAndRemember, foreignAnswer } from './foreign-answer';
 import { parseGatewayRequest, type GatewayRequest } from './request';
 
 const DEFAULT_ERROR_PAGE =
@@ -75,7 +75,7 @@ async function answerWithFault(
   const isVerify = facts.service === SERVICES.NOTIFY_VERIFY;
   switch (fault?.kind) {
     case undefined:
-      return render(execute(core, request), request);
+      return executeAndRemember(core, request);
     case 'reset':
       req.socket.destroy();
       return undefined;
@@ -95,8 +95,11 @@ async function answerWithFault(
         req.socket.destroy();
         return undefined;
       }
-      return render(execute(core, request), request);
+      return executeAndRemember(core, request);
     }
+    case 'foreign-answer':
+      if (isVerify || !facts.spec) return executeAndRemember(core, request);
+      return foreignAnswer(core, request, facts, fault);
     case 'http-error':
       return rawAnswer(
         fault.status ?? 502,

@@ -213,6 +213,7 @@ describe('error taxonomy', () => {
     peer.reply(() =>
       signed({
         result_code: 'SUCCESS',
+        partner_trans_id: REF.outTradeNo,
         alipay_trans_status: 'TRADE_PENDING',
         currency: 'USD',
         trans_amount: '1.00',
@@ -221,8 +222,13 @@ describe('error taxonomy', () => {
     await failsWith(gateway.queryTrade(REF), AlipayUnknownCodeError, {
       alipayCode: 'TRADE_PENDING',
     });
-    peer.reply(() => signed({ result_code: 'SUCCESS', action: 'partial' }));
-    await failsWith(gateway.cancelTrade(REF), AlipayUnknownCodeError, { alipayCode: 'partial' });
+    peer.reply(() =>
+      signed({ result_code: 'SUCCESS', action: 'partial', out_trade_no: REF.outTradeNo }),
+    );
+    await failsWith(gateway.cancelTrade(REF), AlipayUnknownCodeError, {
+      alipayCode: 'partial',
+      outcomeUnknown: true,
+    });
   });
 
   it('read timeout: retryable; outcome unknown for CANCEL/REFUND, not for QUERY', async () => {
@@ -301,7 +307,8 @@ describe('error taxonomy', () => {
         currency: 'USD',
       }),
     );
-    await failsWith(gateway.refund(REFUND), AlipayResponseMismatchError, { outcomeUnknown: false });
+    // A signed SUCCESS for another amount: money may have moved, so the outcome is unknown.
+    await failsWith(gateway.refund(REFUND), AlipayResponseMismatchError, { outcomeUnknown: true });
   });
 
   it('bad, missing or foreign response signature: final signature error', async () => {

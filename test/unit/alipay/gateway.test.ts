@@ -233,7 +233,13 @@ describe('AlipayGateway: exact bytes on the wire (MD5, POST)', () => {
   it('REFUND with a Chinese reason: UTF-8 percent-encoding, signed over raw text', async () => {
     peer.reply(() => ({
       body: renderGatewayResponse({
-        business: { result_code: 'SUCCESS', partner_refund_id: 'RF20240101000001-1' },
+        business: {
+          result_code: 'SUCCESS',
+          partner_refund_id: 'RF20240101000001-1',
+          partner_trans_id: 'QR20240101000001',
+          refund_amount: '12.50',
+          currency: 'USD',
+        },
         signer: md5,
       }),
     }));
@@ -314,6 +320,7 @@ describe('AlipayGateway: GET method, GBK charset, RSA2', () => {
         business: {
           result_code: 'SUCCESS',
           partner_refund_id: 'RF20240101000001-1',
+          partner_trans_id: 'QR20240101000001',
           currency: 'USD',
           refund_amount: '12.50',
         },

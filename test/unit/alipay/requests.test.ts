@@ -67,6 +67,23 @@ describe('request builders', () => {
     assert.equal(nv.method, 'GET');
   });
 
+  it('a refund reason is trimmed, not refused; blank after trimming means no reason', () => {
+    const refund = (reason: string) =>
+      buildRefund(
+        { outTradeNo: 'T1', refundId: 'R1', amount: { minor: 100, currency: 'USD' }, reason },
+        ctx(),
+      );
+    const spaced = refund('  cup broken \t');
+    assert.equal(spaced.params['refund_reason'], 'cup broken');
+    assert.equal(md5.verify(spaced.params, spaced.params['sign'] ?? ''), true);
+    assert.deepEqual(spaced.params, refund('cup broken').params);
+    assert.equal(refund('   ').params['refund_reason'], undefined);
+    assert.throws(() => refund(' a\u0001b '), {
+      name: 'AlipayRequestValidationError',
+      field: 'reason',
+    });
+  });
+
   it('amounts are formatted per currency exponent (JPY integer, KWD 3 decimals)', () => {
     const amount = (minor: number, currency: string) =>
       buildRefund({ outTradeNo: 'T1', refundId: 'R1', amount: { minor, currency } }, ctx()).params[

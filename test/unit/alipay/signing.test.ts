@@ -107,6 +107,26 @@ describe('MAPI.md §4.8 vectors (MD5, MADE-UP key)', () => {
     assert.equal(md5.verify(V4, 'c7845fd892a4ba3cb5c3e9baf3ff1ca0'), true);
   });
 
+  it('drops sign and sign_type in any letter case, as Java equalsIgnoreCase does', () => {
+    const plain = preSignString(V5);
+    for (const extra of [
+      { SIGN: 'x', SIGN_TYPE: 'MD5' },
+      { Sign: 'x', Sign_Type: 'RSA2' },
+      { sIgN: 'x', sign_TYPE: 'MD5' },
+      // Java's equalsIgnoreCase also matches dotless i and long s (upper-case I and S).
+      { sıgn: 'x', ſign_type: 'MD5' },
+      { SİGN: 'x', SİGN_TYPE: 'MD5' },
+    ]) {
+      assert.equal(preSignString({ ...V5, ...extra }), plain, JSON.stringify(extra));
+      assert.equal(md5.verify({ ...V5, ...extra }, 'a5d935f037683e1a737753471441dd0c'), true);
+    }
+    // Other keys that merely contain the words stay.
+    assert.match(preSignString({ ...V5, signs: 'x' }), /&signs=x&/);
+    assert.match(preSignString({ ...V5, sign_typ: 'x' }), /&sign_typ=x&/);
+    assert.match(preSignString({ ...V5, 'sign type': 'x' }), /&sign type=x&/);
+    assert.match(preSignString({ ...V5, signß: 'x' }), /signß=x/);
+  });
+
   it('V5 CANCEL business node', () => {
     assert.equal(
       preSignString(V5),
@@ -317,9 +337,9 @@ describe('RSA / RSA2 signers', () => {
 });
 
 describe('charset encoding used for signing', () => {
-  it('refuses text GBK cannot represent instead of signing "?"', () => {
-    assert.throws(() => encode('smile \u{1F600}', 'GBK'), { code: 'ALIPAY_CHARSET' });
-    assert.throws(() => md5.sign({ a: '\u{1F600}' }, 'GBK'), { code: 'ALIPAY_CHARSET' });
+  it('signs text GBK cannot map as Java does: one "?" per character (gbk-java.test.ts has the table)', () => {
+    assert.deepEqual(encode('smile \u{1F600}', 'GBK'), Buffer.from('smile ?'));
+    assert.equal(md5.sign({ a: '\u{1F600}' }, 'GBK'), md5.sign({ a: '?' }, 'GBK'));
     assert.deepEqual(encode('a?b', 'GBK'), Buffer.from('a?b'));
   });
 });
