@@ -99,6 +99,7 @@ export const PAYMENT_STATUSES: readonly PaymentStatus[] = [
   'REVERSING',
   'CANCELLED',
   'FAILED_NEEDS_OPERATOR',
+  'REJECTED',
 ];
 
 /**

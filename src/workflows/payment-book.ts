@@ -35,7 +35,7 @@ const MILESTONES: ReadonlySet<string> = new Set([
 ]);
 
 /** Statuses after which nothing can change any more. */
-const FINAL: readonly PaymentStatus[] = ['REFUNDED', 'CLOSED', 'CANCELLED'];
+const FINAL: readonly PaymentStatus[] = ['REFUNDED', 'CLOSED', 'CANCELLED', 'REJECTED'];
 
 /** A refund or cancel request that is refused before anything is sent. */
 export class PaymentRequestRejected extends Error {
@@ -132,6 +132,7 @@ export class PaymentBook {
   moveTo(status: PaymentStatus, detail?: string): void {
     this.state.status = status;
     this.record(status, detail);
+    this.refreshAmounts();
   }
 
   /** Marks a money-moving outcome nobody knows: loud, searchable, and never overwritten silently. */
@@ -327,7 +328,8 @@ export class PaymentBook {
 
   private refreshAmounts(): void {
     const s = this.state;
-    s.refundableMinor = Math.max(0, this.remainingMinor);
+    // Nothing is refundable once the payment is over (cancelled, refunded, closed, rejected).
+    s.refundableMinor = this.isFinal ? 0 : Math.max(0, this.remainingMinor);
     if (s.currency) {
       s.paid = formatMinor(s.paidMinor, s.currency);
       s.refunded = formatMinor(s.refundedMinor, s.currency);

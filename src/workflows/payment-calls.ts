@@ -138,7 +138,10 @@ export function notifyMerchant(event: MerchantEvent) {
 export type MoneyOutcome =
   { status: 'SUCCEEDED' } | { status: 'FAILED' | 'UNKNOWN'; failure: string };
 
-/** REFUND of one ledger entry with its stable ID (`partner_refund_id`), same ID on every retry. */
+/**
+ * REFUND of one ledger entry with its stable `partner_refund_id` (the entry's gateway ID, else its
+ * refund ID), the same on every retry.
+ */
 export async function refundPayment(ref: PaymentRef, entry: RefundEntry): Promise<MoneyOutcome> {
   const amount: Money = { minor: entry.amountMinor, currency: entry.currency };
   try {
@@ -147,7 +150,7 @@ export async function refundPayment(ref: PaymentRef, entry: RefundEntry): Promis
       [
         {
           ...ref,
-          refundId: entry.refundId,
+          refundId: entry.gatewayRefundId ?? entry.refundId,
           amount,
           ...(entry.reason ? { reason: entry.reason } : {}),
           // Only labels the activity's metrics; activity inputs are not compared on replay.

@@ -73,6 +73,8 @@ export function paymentReversal({
       amountMinor,
       true,
     );
+    // A reversal's ID is a fresh UUID: unique at Alipay as it is.
+    entry.gatewayRefundId = entry.refundId;
     publish(book);
     const outcome = await refundPayment(ref(), entry);
     book.settleRefund(entry, outcome.status, 'failure' in outcome ? outcome.failure : undefined);

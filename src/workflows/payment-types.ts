@@ -11,7 +11,8 @@ export type { PaymentNotification } from '../alipay';
  * `AWAITING_NOTIFICATION -> CONFIRMING -> PAID -> PARTIALLY_REFUNDED -> REFUNDED | CLOSED`,
  * `CONFIRMING | PAID -> REVERSING -> CANCELLED | REFUNDED`, and `FAILED_NEEDS_OPERATOR` whenever
  * a money-moving call ends without a definite answer. `CLOSED` also ends a payment that was
- * never made (no notification before the deadline, or Alipay says the trade is closed).
+ * never made (no notification before the deadline, or Alipay says the trade is closed);
+ * `REJECTED` one Alipay does not know at all (QUERY: no such trade, after retries).
  */
 export type PaymentStatus =
   | 'AWAITING_NOTIFICATION'
@@ -22,7 +23,9 @@ export type PaymentStatus =
   | 'CLOSED'
   | 'REVERSING'
   | 'CANCELLED'
-  | 'FAILED_NEEDS_OPERATOR';
+  | 'FAILED_NEEDS_OPERATOR'
+  /** A signed notification for a trade Alipay does not know: nothing was paid, nothing moved. */
+  | 'REJECTED';
 
 /** What a merchant expects at the counter; the payment is reversed when QUERY disagrees. */
 export interface ExpectedOrder {
@@ -122,7 +125,14 @@ export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'UNKNOWN';
 
 /** One entry of the refund ledger (the automatic full refund of a reversal included). */
 export interface RefundEntry {
+  /** The merchant's ID (Idempotency-Key): unique per payment. */
   refundId: string;
+  /**
+   * The `partner_refund_id` sent to Alipay (unique per partner, see `gatewayRefundId`); the
+   * reconciliation files carry it. Absent on entries from before it was derived: their
+   * `refundId` was sent.
+   */
+  gatewayRefundId?: string;
   amountMinor: number;
   /** The same amount as a decimal string (`"12.50"`). */
   amount: string;

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  metricMeter,
   patched,
   setCurrentDetails,
   setHandler,
@@ -36,9 +37,11 @@ import {
   listenForAdmissionAnswers,
 } from './payment-admission';
 import { PaymentBook, refuseIfInvalid } from './payment-book';
+import { gatewayRefundId } from './refund-ids';
 import {
   confirmPaymentPatiently,
   describeFailure,
+  isTradeNotFound,
   notifyMerchant,
   refundPayment,
 } from './payment-calls';
@@ -63,6 +66,12 @@ export { paymentWorkflowId, DEFAULT_NOTIFICATION_TIMEOUT_MS } from './payment-ty
 const INVALID_INPUT_PATCH = 'reject-invalid-start-input';
 /** Patch: the payment asks its store's code itself (before, the receiver asked or nobody did). */
 const ADMISSION_PATCH = 'admission-in-workflow';
+/** Patch: a merchant refund is sent with an ID derived from partner, payment and refund ID. */
+const DERIVED_REFUND_ID_PATCH = 'derived-partner-refund-id';
+/** Patch: a trade Alipay does not know is REJECTED (before: reversed, then an operator). */
+const UNKNOWN_TRADE_PATCH = 'unknown-trade-rejected';
+/** Patch: `notify_verify` false no longer reverses a payment QUERY confirmed. */
+const NOTIFY_VERIFY_PATCH = 'notify-verify-false-kept';
 
 /**
  * One Alipay transaction, from its payment notification until its refund window closes.
@@ -203,8 +212,20 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         book.record('QUERY_NOT_FOUND', `try ${attempt}; asking again in ${delayMs / 1000} s`),
       );
     } catch (err) {
-      // Amount and day come from the notification when QUERY never answered.
       const { type, message } = describeFailure(err);
+      // Alipay says, again and again, that it never saw this trade: nothing was paid, so
+      // nothing is reversed (a CANCEL or REFUND of a trade that does not exist moves no money and
+      // only confuses the ledger). Versioned: asked only on that path.
+      if (isTradeNotFound(err) && patched(UNKNOWN_TRADE_PATCH)) {
+        // Alert for operators (the worker's Temporal metrics): someone sends signed notifications
+        // of trades Alipay does not know, or Alipay lost one.
+        metricMeter
+          .createCounter('alipay_payments_rejected', 'payments', 'REJECTED payments')
+          .add(1);
+        book.moveTo('REJECTED', `Alipay does not know this trade (${type}: ${message})`);
+        return;
+      }
+      // Amount and day come from the notification when QUERY never answered.
       if (n.amount)
         book.setPaid(n.amount.minor, n.amount.currency, n.paidAt ?? Date.now(), refundWindowMs);
       return reverse(`QUERY never conclusive (${type}: ${message})`);
@@ -262,8 +283,13 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     admission: AdmissionRecord | undefined,
   ): string[] {
     const problems: string[] = [];
-    if (trade.notifyVerified === false)
-      problems.push(`notify_verify answered false for ${n.notifyId}`);
+    // QUERY is the trade's truth: a notify_id Alipay no longer recognises (expired, replayed)
+    // says nothing against a payment QUERY confirmed. Versioned: asked only on that path.
+    if (trade.notifyVerified === false) {
+      if (patched(NOTIFY_VERIFY_PATCH))
+        book.record('NOTIFY_VERIFY_FALSE', `${n.notifyId}: kept, QUERY confirmed the trade`);
+      else problems.push(`notify_verify answered false for ${n.notifyId}`);
+    }
     if (n.partner && n.partner !== book.state.partnerId)
       problems.push(`notification for partner ${n.partner}`);
     if (n.outTradeNo && n.outTradeNo !== book.state.outTradeNo)
@@ -305,6 +331,13 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       return existing;
     }
     const entry = book.reserveRefund(req, minor);
+    // Versioned: entries of runs recorded before it sent the merchant's ID itself.
+    if (patched(DERIVED_REFUND_ID_PATCH))
+      entry.gatewayRefundId = gatewayRefundId(
+        book.state.partnerId,
+        book.state.outTradeNo,
+        entry.refundId,
+      );
     publish(book);
     await oneAtATime.run(async () => {
       const outcome = await refundPayment(ref(), entry);

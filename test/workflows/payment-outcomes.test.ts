@@ -186,6 +186,7 @@ test('CANCEL answers lost until midnight, REFUND then refused, QUERY shows the C
   const handle = await pay('OT-LATE-CXL', { expected: { amount: '1.00', currency: 'USD' } });
   const result = await handle.result();
   assert.equal(result.status, 'CANCELLED');
+  assert.deepEqual([result.refundable, result.refundableMinor], ['0.00', 0], 'cancelled: 0 left');
   assert.equal(result.reversal?.method, 'CANCEL');
   assert.equal(result.reversal?.outcome, 'DONE');
   assert.equal(result.reversal?.detail, 'confirmed by QUERY after REFUND was refused');
@@ -255,15 +256,15 @@ test('QUERY finds no trade once right after the notification, then finds it -> P
   await maybeRecordHistory(handle, 'query-not-found');
 });
 
-test('QUERY never finds the trade: three more tries over a minute, then the payment is reversed', async () => {
+test('QUERY never finds the trade: three more tries over a minute, then REJECTED with no money call', async () => {
   const paidAt = await skipToGmt8(env, 10);
   fake.script('OT-NOTFOUND-ALL', { paidAt, failAlways: { confirmPayment: notFound } });
   const handle = await pay('OT-NOTFOUND-ALL', {}, paidAt);
   const result = await handle.result();
-  assert.equal(result.status, 'CANCELLED');
+  assert.equal(result.status, 'REJECTED');
   assert.match(
-    result.reversal!.reason,
-    /^QUERY never conclusive \(AlipayBusinessError: .*code=TRADE_NOT_EXIST/,
+    result.timeline.at(-1)!.detail!,
+    /Alipay does not know this trade .*TRADE_NOT_EXIST/,
   );
   assert.equal(
     fake.callsOf('OT-NOTFOUND-ALL', 'confirmPayment').length,
@@ -271,14 +272,23 @@ test('QUERY never finds the trade: three more tries over a minute, then the paym
   );
   const events = eventsOf(result.timeline);
   assert.equal(events.filter((e) => e === 'QUERY_NOT_FOUND').length, 3);
-  const at = (event: string) => result.timeline.find((e) => e.event === event)!.at;
-  const waited = NOT_FOUND_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0);
-  assert.ok(at('REVERSING') - at('CONFIRMING') >= waited, 'reversed only after the retries');
-  assert.ok(waited <= 60_000, 'about a minute in all');
-  // Amount and day from the notification: a same-day CANCEL of 10.00 USD.
-  assert.equal(result.paid, '10.00');
-  assert.equal(fake.callsOf('OT-NOTFOUND-ALL', 'cancelPayment').length, 1);
+  // Nothing was paid, nothing is refundable, and nothing was sent to move money.
+  assert.deepEqual([result.paidMinor, result.refundableMinor, result.reversal], [0, 0, undefined]);
+  assert.equal(fake.callsOf('OT-NOTFOUND-ALL', 'cancelPayment').length, 0);
   assert.equal(fake.callsOf('OT-NOTFOUND-ALL', 'refundPayment').length, 0);
+  await maybeRecordHistory(handle, 'unknown-trade-rejected');
+});
+
+test('notify_verify answers false for a trade QUERY confirms: recorded, the payment is kept', async () => {
+  const paidAt = await skipToGmt8(env, 11);
+  fake.script('OT-NV-FALSE', { paidAt, notifyVerified: false });
+  const handle = await pay('OT-NV-FALSE', {}, paidAt);
+  const paid = await waitForStatus(handle, 'PAID');
+  assert.equal(paid.reversal, undefined);
+  assert.ok(eventsOf(paid.timeline).includes('NOTIFY_VERIFY_FALSE'));
+  assert.equal(fake.callsOf('OT-NV-FALSE', 'cancelPayment').length, 0);
+  await maybeRecordHistory(handle, 'notify-verify-false-kept');
+  await handle.terminate('test done');
 });
 
 test('a merchant CANCEL whose outcome is unknown and QUERY cannot tell -> FAILED_NEEDS_OPERATOR, not PAID', async () => {

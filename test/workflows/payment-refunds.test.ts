@@ -20,6 +20,7 @@ import type {
   UpdateRejection,
 } from '../../src/workflows/payment-types';
 import { PaymentStatus, RefundedMinor } from '../../src/search-attributes';
+import { gatewayRefundId } from '../../src/workflows/refund-ids';
 import { assertUpdateFails } from '../helpers/updates';
 import {
   FakeAlipay,
@@ -276,4 +277,26 @@ test('a maxHistoryEvents below 20 is refused at start (it would continue as new 
     });
     assert.equal(fake.callsOf(outTradeNo).length, 0, 'nothing reached Alipay');
   }
+});
+
+test('the same refund ID on two payments is two refunds at Alipay: the sent ID is derived per payment', async () => {
+  const first = await paid('OT-KEY-A', 1000);
+  const second = await paid('OT-KEY-B', 1000);
+  const a = await first.executeUpdate(refundPaymentUpdate, {
+    args: [{ refundId: 'R-1', amount: '1.00' }],
+  });
+  const b = await second.executeUpdate(refundPaymentUpdate, {
+    args: [{ refundId: 'R-1', amount: '2.00' }],
+  });
+  assert.deepEqual([a.status, b.status], ['SUCCEEDED', 'SUCCEEDED']);
+  assert.equal(a.gatewayRefundId, gatewayRefundId(PARTNER, 'OT-KEY-A', 'R-1'));
+  assert.equal(b.gatewayRefundId, gatewayRefundId(PARTNER, 'OT-KEY-B', 'R-1'));
+  assert.notEqual(a.gatewayRefundId, b.gatewayRefundId);
+  assert.match(a.gatewayRefundId!, /^R[0-9a-f]{40}$/);
+  const sent = (outTradeNo: string) =>
+    fake.callsOf(outTradeNo, 'refundPayment').map((c) => (c.args as { refundId: string }).refundId);
+  assert.deepEqual(sent('OT-KEY-A'), [a.gatewayRefundId]);
+  assert.deepEqual(sent('OT-KEY-B'), [b.gatewayRefundId]);
+  assert.deepEqual([fake.refundedMinor('OT-KEY-A'), fake.refundedMinor('OT-KEY-B')], [100, 200]);
+  await maybeRecordHistory(first, 'derived-refund-id');
 });

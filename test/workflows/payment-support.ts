@@ -73,6 +73,8 @@ export interface TradeScript {
   amountMinor?: number;
   currency?: string;
   paidAt?: number;
+  /** What `notify_verify` answers (undefined: not asked). */
+  notifyVerified?: boolean;
   /** Errors thrown by successive calls of each activity (then the normal answer). */
   fail?: Partial<Record<FakeActivityName, Array<Error | (() => Error)>>>;
   /** Fails every call of these activities. */
@@ -146,6 +148,7 @@ export class FakeAlipay {
           outTradeNo: args.outTradeNo,
           tradeNo: `T-${args.outTradeNo}`,
           ...(s.paidAt !== undefined ? { paidAt: s.paidAt } : {}),
+          ...(s.notifyVerified !== undefined ? { notifyVerified: s.notifyVerified } : {}),
         };
       },
       cancelPayment: async (ref: PaymentRef): Promise<CancelOutcome> => {
