@@ -7,8 +7,8 @@
  *
  * Run: npm run bench -- ingest [--rounds 5] [--seconds 4] [--concurrency 1,16,64] [--stores 1]
  */
-import type { Client } from '@temporalio/client';
-import { BARE_TASK_QUEUE, Cluster, type PreparedTrade } from './lib/cluster';
+import { Cluster } from './lib/cluster';
+import { logFirst, roundAll, Sides } from './lib/sides';
 import { closedLoop } from './lib/load';
 import { parseFlags, printTable, runContext, writeResult } from './lib/report';
 import { bareSettled, paymentSettled, settle } from './lib/settle';
@@ -47,26 +47,9 @@ async function main(): Promise<void> {
     for (let s = 0; s < Number(flags.stores); s++)
       qrcodes.push(await cluster.createStore(`BENCH-${s}`));
     const pool = new TradePool(cluster, qrcodes);
-    const sample = await preparedSample(pool);
-    let bareSeq = 0;
-    const bareOp = (client: Client, ids: string[]) => async () => {
-      const workflowId = `bare/ingest/${bareSeq++}`;
-      ids.push(workflowId);
-      await client.workflow.signalWithStart('BarePaymentWorkflow', {
-        taskQueue: BARE_TASK_QUEUE,
-        workflowId,
-        signal: 'notified',
-        signalArgs: [sample],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      });
-    };
-    const engineOp = (ids: string[]) => async () => {
-      const trade = pool.take();
-      if (!trade) return false;
-      await cluster.notify(trade);
-      ids.push(cluster.paymentWorkflowId(trade.outTradeNo));
-      return true;
-    };
+    const sides = await Sides.create(cluster, pool);
+    const engineOp = (ids: string[]) => async () => (await sides.engineNotify(ids)) !== undefined;
+    const bareOp = (ids: string[]) => async () => void (await sides.bareSignalWithStart(ids));
 
     // Warm-up: both sides' code paths, caches and connections (not measured).
     await pool.fill(40);
@@ -74,7 +57,7 @@ async function main(): Promise<void> {
     await closedLoop({ concurrency: 4, count: 30 }, engineOp(warm));
     await settle(cluster.client, warm, paymentSettled);
     const warmBare: string[] = [];
-    await closedLoop({ concurrency: 4, count: 30 }, bareOp(cluster.client, warmBare));
+    await closedLoop({ concurrency: 4, count: 30 }, bareOp(warmBare));
     await settle(cluster.client, warmBare, bareSettled);
 
     const results = [];
@@ -102,7 +85,7 @@ async function main(): Promise<void> {
         const bareIds: string[] = [];
         const b = await closedLoop(
           { concurrency, durationMs: roundMs },
-          bareOp(cluster.client, bareIds),
+          bareOp(bareIds),
           logFirst('bare'),
         );
         bare.push(summarizeRound(b));
@@ -190,24 +173,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** A parsed notification, the bare side's signal payload (the same size as the engine's). */
-async function preparedSample(pool: TradePool): Promise<Record<string, string>> {
-  await pool.fill(1);
-  const t = pool.take() as PreparedTrade;
-  return Object.fromEntries(new URLSearchParams(t.body.toString('latin1')));
-}
-
-function roundAll(s: RoundSummary) {
-  return {
-    perSecond: round3(s.perSecond),
-    p50: round3(s.p50),
-    p95: round3(s.p95),
-    p99: round3(s.p99),
-    completed: s.completed,
-    failed: s.failed,
-  };
-}
-
 function splitOf(rounds: Record<string, number[]>[]) {
   const parts = [...new Set(rounds.flatMap((r) => Object.keys(r)))].sort();
   return Object.fromEntries(
@@ -220,14 +185,6 @@ function splitOf(rounds: Record<string, number[]>[]) {
       },
     ]),
   );
-}
-
-function logFirst(side: string) {
-  let shown = 0;
-  return (err: unknown) => {
-    if (shown++ < 3)
-      console.error(`  ${side}: ${err instanceof Error ? err.message : String(err)}`);
-  };
 }
 
 main().catch((err: unknown) => {
