@@ -58,6 +58,13 @@ function versions(): Record<string, string> {
     commit: safe(() =>
       execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }),
     ),
+    /** The last commit that changed src/ (what the engine figures measure). */
+    srcCommit: safe(() =>
+      execFileSync('git', ['log', '-1', '--format=%h %s', '--', 'src'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }),
+    ),
     dirty: safe(() =>
       execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' })
         ? 'yes (src)'
