@@ -6,7 +6,7 @@
  * latencies come from the workflow histories (the event that set PaymentStatus), so polling
  * granularity does not blur them.
  *
- * Run: npm run bench -- e2e [--rounds 5] [--seconds 6] [--concurrency 1,16]
+ * Run: npm run bench -- e2e [--rounds 5] [--seconds 4] [--concurrency 1,16]
  */
 import { Cluster } from './lib/cluster';
 import { closedLoop, forEachLimited } from './lib/load';
@@ -24,7 +24,7 @@ import { TradePool } from './lib/trades';
 
 const USAGE = `Usage: npm run bench -- e2e [--rounds N] [--seconds S] [--concurrency 1,16] [--stores N] [--name NAME]
   --rounds       engine/bare round pairs per concurrency (default 5)
-  --seconds      length of one round (default 6; payments in flight are awaited)
+  --seconds      length of one round (default 4; payments in flight are awaited)
   --concurrency  comma-separated client counts (default 1,16)
   --stores       stores the payments are spread over (default 1)
   --name         result file name (default e2e)`;
@@ -32,7 +32,7 @@ const USAGE = `Usage: npm run bench -- e2e [--rounds N] [--seconds S] [--concurr
 async function main(): Promise<void> {
   const flags = parseFlags(USAGE, {
     rounds: '5',
-    seconds: '6',
+    seconds: '4',
     concurrency: '1,16',
     stores: '1',
     name: 'e2e',

@@ -5,7 +5,7 @@
  * The notifications are real: each is the sandbox's signed notification of a trade a customer
  * paid. The receiver's own timings split the acknowledgement into verification and Temporal calls.
  *
- * Run: npm run bench -- ingest [--rounds 5] [--seconds 4] [--concurrency 1,16,64] [--stores 1]
+ * Run: npm run bench -- ingest [--rounds 5] [--seconds 3] [--concurrency 1,16,64] [--stores 1]
  */
 import { Cluster } from './lib/cluster';
 import { logFirst, roundAll, Sides } from './lib/sides';
@@ -24,7 +24,7 @@ import { TradePool } from './lib/trades';
 
 const USAGE = `Usage: npm run bench -- ingest [--rounds N] [--seconds S] [--concurrency 1,16,64] [--stores N] [--name NAME]
   --rounds       engine/bare round pairs per concurrency (default 5)
-  --seconds      length of one round (default 4; in-flight requests are awaited)
+  --seconds      length of one round (default 3; in-flight requests are awaited)
   --concurrency  comma-separated client counts (default 1,16,64)
   --stores       stores the payments are spread over (default 1: one busy store)
   --name         result file name (default ingest -> bench/results/ingest.json)`;
@@ -32,7 +32,7 @@ const USAGE = `Usage: npm run bench -- ingest [--rounds N] [--seconds S] [--conc
 async function main(): Promise<void> {
   const flags = parseFlags(USAGE, {
     rounds: '5',
-    seconds: '4',
+    seconds: '3',
     concurrency: '1,16,64',
     stores: '1',
     name: 'ingest',

@@ -9,7 +9,7 @@
  * shows the same thing (flat past the cache cap): `--levels 1000,5000,10000 --cache default` runs
  * the full sizes with the SDK's default cache.
  *
- * Run: npm run bench -- open-payments [--levels 250,500,1000] [--cache 200] [--concurrency 16]
+ * Run: npm run bench -- open-payments [--levels 100,200,400] [--cache 50] [--concurrency 16]
  */
 import { Cluster } from './lib/cluster';
 import { closedLoop, sleep } from './lib/load';
@@ -19,9 +19,9 @@ import { logFirst, Sides } from './lib/sides';
 import { round3 } from './lib/stats';
 import { TradePool } from './lib/trades';
 
-const USAGE = `Usage: npm run bench -- open-payments [--levels 250,500,1000] [--cache 200|default] [--concurrency 16] [--name NAME]
-  --levels       open payments (and open bare workflows) at each measurement (default 250,500,1000)
-  --cache        WORKER_MAX_CACHED_WORKFLOWS of both workers (default 200; "default" = the SDK's)
+const USAGE = `Usage: npm run bench -- open-payments [--levels 100,200,400] [--cache 50|default] [--concurrency 16] [--name NAME]
+  --levels       open payments (and open bare workflows) at each measurement (default 100,200,400)
+  --cache        WORKER_MAX_CACHED_WORKFLOWS of both workers (default 50; "default" = the SDK's)
   --concurrency  notifications in flight while opening payments (default 16)
   --name         result file name (default open-payments)`;
 
@@ -29,8 +29,8 @@ const MiB = 2 ** 20;
 
 async function main(): Promise<void> {
   const flags = parseFlags(USAGE, {
-    levels: '250,500,1000',
-    cache: '200',
+    levels: '100,200,400',
+    cache: '50',
     concurrency: '16',
     name: 'open-payments',
   });

@@ -44,16 +44,20 @@ async function main(): Promise<void> {
   });
   const pids = { http: cluster.http.pid, worker: cluster.worker.pid };
   let load;
+  let loadStart = 0;
+  let loadEnd = 0;
   try {
     const pool = new TradePool(cluster, [await cluster.createStore('BENCH-0')]);
     const sides = await Sides.create(cluster, pool);
     await pool.fill(Math.max(200, seconds * 30));
     const ids: string[] = [];
+    loadStart = Date.now();
     const r = await closedLoop(
       { concurrency, durationMs: seconds * 1000 },
       async () => (await sides.engineNotify(ids)) !== undefined,
       logFirst('engine'),
     );
+    loadEnd = Date.now();
     await settle(sides.client, ids, paymentSettled);
     load = roundAll(summarizeRound(r));
   } finally {
@@ -76,16 +80,26 @@ async function main(): Promise<void> {
   console.log(
     `\nCPU profile of the ingest path: ${load.completed} notifications in ${seconds} s at concurrency ${concurrency} (${load.perSecond}/s, ack p50 ${load.p50} ms); load average ${ctx.loadAverageAtStart.join(' ')}`,
   );
+  // Only the load: each profile ends when its process exited, so the window is counted back.
+  const windowOf = (exitedAt: number | undefined) =>
+    exitedAt === undefined ? undefined : { fromMs: exitedAt - loadStart, toMs: exitedAt - loadEnd };
+  const windows: Record<string, ReturnType<typeof windowOf>> = {
+    'HTTP service': windowOf(cluster.http.exitedAt),
+  };
+  const workerWindow = windowOf(cluster.worker.exitedAt);
   const out: Record<string, unknown> = {};
   for (const [group, list] of Object.entries(groups)) {
     if (list.length === 0) {
       console.log(`\n${group}: no profile written`);
       continue;
     }
-    const s: ProfileSummary = summarize(list.map((f) => path.join(profDir, f)));
+    const s: ProfileSummary = summarize(
+      list.map((f) => path.join(profDir, f)),
+      windows[group] ?? workerWindow,
+    );
     const pct = (ms: number) => `${((ms / s.busyMs) * 100).toFixed(1)}%`;
     console.log(
-      `\n${group}: ${(s.busyMs / 1000).toFixed(1)} s busy (${list.length} profile${list.length > 1 ? 's' : ''})`,
+      `\n${group}: ${(s.busyMs / 1000).toFixed(1)} s busy of ${(s.wallMs / 1000).toFixed(1)} s profiled under load (${list.length} profile${list.length > 1 ? 's' : ''})`,
     );
     printTable([
       ['self time', 'ms', 'function', 'where'],

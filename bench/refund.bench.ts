@@ -5,7 +5,7 @@
  * refunds on one payment (the engine runs a payment's refunds one at a time, and so does the
  * bare Update) and on 20 payments. The engine's refund includes Alipay's REFUND (sandbox).
  *
- * Run: npm run bench -- refund [--rounds 5] [--sequential 15] [--burst 20]
+ * Run: npm run bench -- refund [--rounds 5] [--sequential 10] [--burst 20]
  */
 import { Cluster as Cluster } from './lib/cluster';
 import { closedLoop, forEachLimited } from './lib/load';
@@ -16,7 +16,7 @@ import { TradePool } from './lib/trades';
 
 const USAGE = `Usage: npm run bench -- refund [--rounds N] [--sequential N] [--burst N] [--name NAME]
   --rounds      interleaved rounds (default 5)
-  --sequential  refunds per side per round, one after the other (default 15)
+  --sequential  refunds per side per round, one after the other (default 10)
   --burst       concurrent refunds per burst (default 20)
   --name        result file name (default refund)`;
 
@@ -24,7 +24,7 @@ let seq = 0;
 const refundId = () => `BR-${process.pid}-${seq++}`;
 
 async function main(): Promise<void> {
-  const flags = parseFlags(USAGE, { rounds: '5', sequential: '15', burst: '20', name: 'refund' });
+  const flags = parseFlags(USAGE, { rounds: '5', sequential: '10', burst: '20', name: 'refund' });
   const rounds = Number(flags.rounds);
   const sequential = Number(flags.sequential);
   const burst = Number(flags.burst);

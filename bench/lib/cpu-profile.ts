@@ -34,20 +34,35 @@ export interface ProfileSummary {
   readonly areas: { area: string; ms: number }[];
 }
 
+/**
+ * A time window, counted back from the end of each profile (the process's exit), in ms: only
+ * samples in it count (so start-up and shutdown stay out of the figures).
+ */
+export interface WindowFromEnd {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
 /** Sums self time over the given profile files (e.g. every workflow thread of a worker). */
-export function summarize(files: readonly string[]): ProfileSummary {
+export function summarize(files: readonly string[], window?: WindowFromEnd): ProfileSummary {
   const byFunction = new Map<string, SelfTime>();
   const byArea = new Map<string, number>();
   let busy = 0;
   let wall = 0;
   for (const file of files) {
     const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-    wall += (p.endTime - p.startTime) / 1000;
+    const from = window ? p.endTime - window.fromMs * 1000 : -Infinity;
+    const to = window ? p.endTime - window.toMs * 1000 : Infinity;
+    wall += (Math.min(to, p.endTime) - Math.max(from, p.startTime)) / 1000;
     const nodes = new Map(p.nodes.map((n) => [n.id, n]));
     const self = new Map<number, number>();
+    let t = p.startTime;
     for (let i = 0; i < p.samples.length; i++) {
+      const delta = p.timeDeltas[i] ?? 0;
+      t += delta;
+      if (t < from || t > to) continue;
       const id = p.samples[i] as number;
-      self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+      self.set(id, (self.get(id) ?? 0) + delta / 1000);
     }
     for (const [id, ms] of self) {
       const node = nodes.get(id);

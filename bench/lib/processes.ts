@@ -17,6 +17,8 @@ export interface Child {
   readonly process: ChildProcess;
   readonly pid: number;
   readonly logFile: string;
+  /** Wall-clock time (ms) the process exited; undefined while it runs. */
+  readonly exitedAt: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,9 +54,11 @@ export async function spawnTs(o: SpawnOptions): Promise<Child & { readyLine: str
   closeSync(fd);
   children.add(child);
   let exited = false;
+  let exitedAt: number | undefined;
   const exitedPromise = new Promise<void>((resolve) =>
     child.once('exit', () => {
       exited = true;
+      exitedAt = Date.now();
       children.delete(child);
       resolve();
     }),
@@ -78,6 +82,9 @@ export async function spawnTs(o: SpawnOptions): Promise<Child & { readyLine: str
     pid: child.pid as number,
     logFile,
     readyLine,
+    get exitedAt() {
+      return exitedAt;
+    },
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
