@@ -13,6 +13,7 @@ import {
   killAllChildren,
   rssBytes,
   spawnTs,
+  track,
   treeRssBytes,
   type Child,
 } from './processes';
@@ -130,6 +131,7 @@ export class Cluster {
       ];
       const dbFile = path.join(dir, 'temporal.sqlite');
       const temporal = await startDevServer({ port: tPort, uiPort, dbFile, stdio: 'ignore' });
+      track(temporal.process);
       const common = {
         TEMPORAL_ADDRESS: temporal.address,
         ENGINE_TASK_QUEUE,

@@ -103,6 +103,13 @@ function tail(file: string): string {
   }
 }
 
+/** Adds a process started elsewhere (the Temporal dev server) to those killed on errors and Ctrl-C. */
+export function track(child: ChildProcess): void {
+  if (child.exitCode !== null) return;
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 /** Kills every child still running (by its own pid): used on errors and Ctrl-C. */
 export function killAllChildren(): void {
   for (const child of children) child.kill('SIGKILL');
