@@ -36,7 +36,7 @@ export default tseslint.config(
   {
     // Workflow code is replayed deterministically in a sandbox: no Node built-ins, no I/O,
     // and only *types* from activities (the implementations live in the worker).
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'bench/bare/workflows.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

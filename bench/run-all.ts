@@ -1,50 +1,62 @@
 /**
- * Runs every `bench/*.bench.ts`, one child process each (so one benchmark's JIT state and heap
- * do not colour the next), and prints their figures in turn. Benchmarks print; nothing here
- * asserts timing. Extra arguments (e.g. `--quick`) are passed to each benchmark.
+ * Runs the benchmarks, one child process each (so one benchmark's JIT state, heap and servers do
+ * not colour the next), and prints their figures in turn. Benchmarks print and write
+ * bench/results/<name>.json; nothing here asserts timing.
  *
- * Usage: npm run bench [-- --quick] [-- --only gateway]
+ * Usage: npm run bench                   every benchmark, in the order below
+ *        npm run bench -- NAME [flags]   one benchmark (flags go to it; `-- NAME --help` lists them)
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const HELP = `Usage: tsx bench/run-all.ts [--only <name>] [benchmark args...]
-Runs each bench/*.bench.ts in its own process. --only gateway runs bench/gateway.bench.ts.`;
+/** Cheapest first: a broken set-up shows up early. */
+const ORDER = ['gateway', 'ingest', 'e2e', 'refund', 'open-payments', 'profile'];
+
+const HELP = `Usage: npm run bench [-- NAME [benchmark flags]]
+Benchmarks: ${ORDER.join(', ')} (bench/<name>.bench.ts).
+Each starts what it needs on free loopback ports (Temporal dev server, Alipay sandbox, the engine's
+worker and HTTP service, a bare baseline worker), prints a table and writes bench/results/<name>.json.
+--quick (all): fewer and shorter rounds, for a smoke test; the figures are then rough.`;
+
+const QUICK: Record<string, string[]> = {
+  gateway: ['--quick'],
+  ingest: ['--rounds', '2', '--seconds', '2', '--concurrency', '1,16'],
+  e2e: ['--rounds', '2', '--seconds', '3'],
+  refund: ['--rounds', '2', '--sequential', '5', '--burst', '10'],
+  'open-payments': ['--levels', '100,200', '--cache', '50'],
+  profile: ['--seconds', '8'],
+};
 
 function main(argv: string[]): number {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (argv[0] === '--help' || argv[0] === '-h') {
     console.log(HELP);
     return 0;
   }
-  const onlyAt = argv.indexOf('--only');
-  const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
-  const passThrough = onlyAt >= 0 ? argv.filter((_, i) => i !== onlyAt && i !== onlyAt + 1) : argv;
-  const dir = __dirname;
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.bench.ts'))
-    .filter((f) => only === undefined || f === `${only}.bench.ts`)
-    .sort();
-  if (files.length === 0) {
-    console.error(only ? `no benchmark named ${only} in ${dir}` : `no *.bench.ts in ${dir}`);
-    return 1;
+  const quick = argv[0] === '--quick';
+  const only = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
+  if (only !== undefined && !existsSync(join(__dirname, `${only}.bench.ts`))) {
+    console.error(`no benchmark named ${only} (there are: ${ORDER.join(', ')})`);
+    return 2;
   }
-  let failed = 0;
-  for (const file of files) {
-    console.log(`\n=== ${file} ===`);
+  const names = only !== undefined ? [only] : ORDER;
+  const started = performance.now();
+  const failed: string[] = [];
+  for (const name of names) {
+    console.log(`\n=== ${name} ===`);
+    const args = only !== undefined ? argv.slice(1) : quick ? (QUICK[name] ?? []) : [];
+    const t = performance.now();
     const result = spawnSync(
       process.execPath,
-      ['--import', 'tsx', join(dir, file), ...passThrough],
-      {
-        stdio: 'inherit',
-      },
+      ['--import', 'tsx', join(__dirname, `${name}.bench.ts`), ...args],
+      { stdio: 'inherit' },
     );
-    if (result.status !== 0) {
-      failed++;
-      console.error(`${file} exited with ${result.status ?? result.signal}`);
-    }
+    console.log(`(${name}: ${((performance.now() - t) / 1000).toFixed(0)} s)`);
+    if (result.status !== 0) failed.push(`${name} (exit ${result.status ?? result.signal})`);
   }
-  return failed === 0 ? 0 : 1;
+  console.log(`\nbenchmarks took ${((performance.now() - started) / 60_000).toFixed(1)} min`);
+  if (failed.length > 0) console.error(`failed: ${failed.join(', ')}`);
+  return failed.length === 0 ? 0 : 1;
 }
 
 process.exitCode = main(process.argv.slice(2));

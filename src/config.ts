@@ -24,6 +24,8 @@ export interface EngineConfig {
     connection: ClientConnectConfig['connectionOptions'];
     namespace: string;
     taskQueue: string;
+    /** Workflows the worker keeps in its sticky cache; undefined = the SDK's memory-based default. */
+    maxCachedWorkflows?: number;
   };
   alipay: {
     gateway: GatewayConfig;
@@ -118,6 +120,10 @@ export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
     `host:port of the Temporal runtime's Prometheus exporter, or off (default ${DEFAULT_RUNTIME_METRICS_ADDRESS})`,
   ],
   ['WORKER_METRICS_ADDRESS', 'host:port where `npm run worker` serves /metrics (default: off)'],
+  [
+    'WORKER_MAX_CACHED_WORKFLOWS',
+    "workflows a worker keeps cached (bounds its memory; default: the Temporal SDK's, from the heap size)",
+  ],
   ['LOG_LEVEL', 'debug | info | warn | error (default info)'],
 ];
 
@@ -172,6 +178,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     problems.push(`ENGINE_TASK_QUEUE ${JSON.stringify(taskQueue)} is not a valid task queue name`);
 
   const httpPort = int('HTTP_PORT', DEFAULT_HTTP_PORT, 0, 65535);
+  const maxCachedWorkflows =
+    get('WORKER_MAX_CACHED_WORKFLOWS') === undefined
+      ? undefined
+      : int('WORKER_MAX_CACHED_WORKFLOWS', 0, 1, 1_000_000);
 
   // Alipay
   const urlSetting = get('ALIPAY_GATEWAY_URL');
@@ -269,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       },
       namespace: connect.namespace ?? 'default',
       taskQueue,
+      ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     },
     alipay: { gateway, embeddedSandbox, verifyNotifyIds },
     ...(merchantHook ? { merchantHook } : {}),

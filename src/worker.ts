@@ -34,6 +34,9 @@ export async function createWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
+    ...(config.temporal.maxCachedWorkflows !== undefined
+      ? { maxCachedWorkflows: config.temporal.maxCachedWorkflows }
+      : {}),
     activities: createActivities({
       gateway,
       partnerId: config.alipay.gateway.partner,

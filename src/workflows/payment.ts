@@ -74,6 +74,13 @@ const UNKNOWN_TRADE_PATCH = 'unknown-trade-rejected';
 const NOTIFY_VERIFY_PATCH = 'notify-verify-false-kept';
 
 /**
+ * Patch: a refund's Update answers once Alipay settled the refund; the merchant hook follows on
+ * its own (it is an activity round trip through Temporal even with no hook configured, and made
+ * every refund's answer wait for it). Older runs awaited the hook before answering.
+ */
+const REFUND_ANSWERS_BEFORE_HOOK_PATCH = 'refund-answers-before-merchant-hook';
+
+/**
  * One Alipay transaction, from its payment notification until its refund window closes.
  * ID: {@link paymentWorkflowId}. Started by the notification receiver with signal-with-start.
  *
@@ -105,6 +112,8 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   });
   const refundWindowMs = input.refundWindowMs ?? DEFAULT_REFUND_WINDOW_MS;
   const oneAtATime = new SerialQueue();
+  /** Merchant hooks still running after their Update answered: the run ends only after them. */
+  let hooksInFlight = 0;
   // Steps 4 and 6 (undoing the payment) are a chapter of their own: see payment-reversal.ts.
   const { reverse, merchantCancel, operatorNeeded, resolveByOperator } = paymentReversal({
     book,
@@ -348,12 +357,19 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         book.moveTo(book.refundedStatus());
       publish(book);
       if (outcome.status === 'SUCCEEDED') {
-        await tellMerchant(
+        const answerFirst = patched(REFUND_ANSWERS_BEFORE_HOOK_PATCH);
+        const told = tellMerchant(
           event('refund.succeeded', entry.amountMinor, {
             refundId: entry.refundId,
             ...(entry.reason ? { reason: entry.reason } : {}),
           }),
         );
+        if (!answerFirst) {
+          await told;
+        } else {
+          hooksInFlight += 1;
+          void told.finally(() => (hooksInFlight -= 1));
+        }
       }
     });
     return entry;
@@ -370,7 +386,7 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       const left = windowEnd - Date.now();
       const woken = left > 0 && (await condition(() => book.isFinal || historyLarge(), left));
       // Handlers in flight finish first: an Update is never cut off by completion or a new run.
-      await condition(() => allHandlersFinished() && oneAtATime.idle);
+      await condition(() => allHandlersFinished() && oneAtATime.idle && hooksInFlight === 0);
       if (!woken || book.isFinal) return;
       if (historyLarge()) {
         publish(book);

@@ -22,6 +22,22 @@ describe('config', () => {
     assert.equal(config.observability.runtimeMetricsAddress, '127.0.0.1:9464');
   });
 
+  it('bounds the worker cache only when WORKER_MAX_CACHED_WORKFLOWS is set, and checks it', () => {
+    assert.equal(loadConfig({}).temporal.maxCachedWorkflows, undefined);
+    assert.equal(
+      loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '500' }).temporal.maxCachedWorkflows,
+      500,
+    );
+    for (const bad of ['0', '-1', '1.5', 'many']) {
+      assert.throws(
+        () => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: bad }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.problems.some((p) => p.startsWith('WORKER_MAX_CACHED_WORKFLOWS=')),
+      );
+    }
+  });
+
   it('follows envconfig for Temporal', () => {
     const config = loadConfig({
       TEMPORAL_ADDRESS: 'temporal.example:7233',

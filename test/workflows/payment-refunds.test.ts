@@ -19,6 +19,7 @@ import type {
   RefundRequest,
   UpdateRejection,
 } from '../../src/workflows/payment-types';
+import type { MerchantEvent } from '../../src/activities/payment';
 import { PaymentStatus, RefundedMinor } from '../../src/search-attributes';
 import { gatewayRefundId } from '../../src/workflows/refund-ids';
 import { assertUpdateFails } from '../helpers/updates';
@@ -187,6 +188,26 @@ test('the refund window expiry completes a partly refunded payment as CLOSED', a
   assert.equal(result.refunded, '1.00');
 });
 
+test('a refund answers once Alipay settled it; its merchant hook follows, and the run ends after it', async () => {
+  let openGate: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const handle = await paid('OT-HOOK', 1000);
+  fake.script('OT-HOOK', { amountMinor: 1000, refundHookGate: gate });
+  // The whole balance: the payment is REFUNDED (final) while the merchant has not answered yet.
+  const entry = await refund(handle, { refundId: 'RH-1', amount: '10.00' });
+  assert.equal(entry.status, 'SUCCEEDED');
+  assert.equal((await handle.query(paymentStateQuery)).status, 'REFUNDED');
+  const hooks = () =>
+    fake
+      .callsOf('OT-HOOK', 'notifyMerchant')
+      .filter((c) => (c.args as MerchantEvent).type === 'refund.succeeded');
+  for (let i = 0; i < 100 && hooks().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(hooks().length, 1, 'the hook runs');
+  assert.equal((await handle.describe()).status.name, 'RUNNING', 'the run waits for its hook');
+  openGate();
+  assert.equal((await handle.result()).status, 'REFUNDED');
+});
+
 test('continues as new only when idle, carrying the ledger: the balance and repeated IDs hold across runs', async () => {
   // About 22 history events per refund: 40 makes the payment continue as new every other refund.
   const started = await paid('OT-CAN', 10_000, { maxHistoryEvents: 40 });
@@ -198,7 +219,12 @@ test('continues as new only when idle, carrying the ledger: the balance and repe
     before.push(await refund(handle, { refundId: `RCAN-${i}`, amount, reason: `item ${i}` }));
   }
   assert.ok(before.every((r) => r.status === 'SUCCEEDED'));
-  const described = await handle.describe();
+  // A refund answers before its merchant hook runs, and the run continues once that is done too.
+  let described = await handle.describe();
+  for (let i = 0; i < 100 && described.runId === started.signaledRunId; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    described = await handle.describe();
+  }
   assert.notEqual(described.runId, started.signaledRunId, 'the run changed');
   assert.equal(described.raw.workflowExecutionInfo?.firstRunId, started.signaledRunId);
   assert.equal(described.typedSearchAttributes.get(PaymentStatus), 'PARTIALLY_REFUNDED');

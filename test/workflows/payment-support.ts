@@ -79,6 +79,8 @@ export interface TradeScript {
   fail?: Partial<Record<FakeActivityName, Array<Error | (() => Error)>>>;
   /** Fails every call of these activities. */
   failAlways?: Partial<Record<FakeActivityName, () => Error>>;
+  /** The merchant hook of a refund waits for this before it answers (a slow merchant). */
+  refundHookGate?: Promise<void>;
   /** Lost answers: the call takes effect at Alipay, then these errors reach the caller. */
   loseAnswerAlways?: Partial<Record<FakeActivityName, () => Error>>;
 }
@@ -178,7 +180,8 @@ export class FakeAlipay {
         return { refundId: args.refundId, amount: args.amount };
       },
       notifyMerchant: async (event: MerchantEvent): Promise<MerchantHookOutcome> => {
-        this.enter('notifyMerchant', event.outTradeNo, event);
+        const script = this.enter('notifyMerchant', event.outTradeNo, event);
+        if (event.type === 'refund.succeeded') await script.refundHookGate;
         return { delivered: true, httpStatus: 200 };
       },
     };

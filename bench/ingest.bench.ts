@@ -1,0 +1,193 @@
+/**
+ * Benchmark 1, notification ingest: how fast the engine acknowledges Alipay's signed payment
+ * notifications (POST /alipay/notify -> `success`), against a bare `signalWithStart` of a trivial
+ * workflow on the same Temporal server, in interleaved rounds (engine, bare, engine, bare ...).
+ * The notifications are real: each is the sandbox's signed notification of a trade a customer
+ * paid. The receiver's own timings split the acknowledgement into verification and Temporal calls.
+ *
+ * Run: npm run bench -- ingest [--rounds 5] [--seconds 3] [--concurrency 1,16,64] [--stores 1]
+ */
+import { Cluster } from './lib/cluster';
+import { logFirst, roundAll, Sides } from './lib/sides';
+import { closedLoop } from './lib/load';
+import { parseFlags, printTable, runContext, writeResult } from './lib/report';
+import { bareSettled, paymentSettled, settle } from './lib/settle';
+import {
+  medianOfRounds,
+  percentile,
+  round3,
+  summarizeRound,
+  median,
+  type RoundSummary,
+} from './lib/stats';
+import { TradePool } from './lib/trades';
+
+const USAGE = `Usage: npm run bench -- ingest [--rounds N] [--seconds S] [--concurrency 1,16,64] [--stores N] [--name NAME]
+  --rounds       engine/bare round pairs per concurrency (default 5)
+  --seconds      length of one round (default 3; in-flight requests are awaited)
+  --concurrency  comma-separated client counts (default 1,16,64)
+  --stores       stores the payments are spread over (default 1: one busy store)
+  --name         result file name (default ingest -> bench/results/ingest.json)`;
+
+async function main(): Promise<void> {
+  const flags = parseFlags(USAGE, {
+    rounds: '5',
+    seconds: '3',
+    concurrency: '1,16,64',
+    stores: '1',
+    name: 'ingest',
+  });
+  const rounds = Number(flags.rounds);
+  const roundMs = Number(flags.seconds) * 1000;
+  const levels = (flags.concurrency as string).split(',').map(Number);
+  const ctx = runContext();
+  const cluster = await Cluster.start({ name: 'ingest' });
+  try {
+    const qrcodes = [];
+    for (let s = 0; s < Number(flags.stores); s++)
+      qrcodes.push(await cluster.createStore(`BENCH-${s}`));
+    const pool = new TradePool(cluster, qrcodes);
+    const sides = await Sides.create(cluster, pool);
+    const engineOp = (ids: string[]) => async () => (await sides.engineNotify(ids)) !== undefined;
+    const bareOp = (ids: string[]) => async () => void (await sides.bareSignalWithStart(ids));
+
+    // Warm-up: both sides' code paths, caches and connections (not measured).
+    await pool.fill(40);
+    const warm: string[] = [];
+    await closedLoop({ concurrency: 4, count: 30 }, engineOp(warm));
+    await settle(cluster.client, warm, paymentSettled);
+    const warmBare: string[] = [];
+    await closedLoop({ concurrency: 4, count: 30 }, bareOp(warmBare));
+    await settle(cluster.client, warmBare, bareSettled);
+
+    const results = [];
+    let rate = 30; // per second, updated from the engine's last round: sizes the trade pool
+    for (const concurrency of levels) {
+      const engine: RoundSummary[] = [];
+      const bare: RoundSummary[] = [];
+      const split: Record<string, number[]>[] = [];
+      let poolRanDry = 0;
+      for (let r = 0; r < rounds; r++) {
+        await pool.fill(Math.ceil(rate * (roundMs / 1000) * 2) + concurrency * 2 + 10);
+        await cluster.timings(true);
+        const ids: string[] = [];
+        const e = await closedLoop(
+          { concurrency, durationMs: roundMs },
+          engineOp(ids),
+          logFirst('engine'),
+        );
+        if (pool.size === 0) poolRanDry++;
+        split.push(await cluster.timings(true));
+        const es = summarizeRound(e);
+        engine.push(es);
+        rate = Math.max(rate, es.perSecond);
+        await settle(cluster.client, ids, paymentSettled);
+        const bareIds: string[] = [];
+        const b = await closedLoop(
+          { concurrency, durationMs: roundMs },
+          bareOp(bareIds),
+          logFirst('bare'),
+        );
+        bare.push(summarizeRound(b));
+        await settle(cluster.client, bareIds, bareSettled);
+        console.log(
+          `  c=${concurrency} round ${r + 1}/${rounds}: engine ${es.perSecond.toFixed(1)}/s p50 ${es.p50.toFixed(1)} ms, bare ${bare[r]?.perSecond.toFixed(1)}/s p50 ${bare[r]?.p50.toFixed(1)} ms`,
+        );
+      }
+      const em = medianOfRounds(engine);
+      const bm = medianOfRounds(bare);
+      results.push({
+        concurrency,
+        engine: roundAll(em),
+        bare: roundAll(bm),
+        ratio: {
+          throughput: round3(em.perSecond / bm.perSecond),
+          p50: round3(em.p50 / bm.p50),
+          p95: round3(em.p95 / bm.p95),
+        },
+        ackSplit: splitOf(split),
+        poolRanDry,
+        rounds: { engine: engine.map(roundAll), bare: bare.map(roundAll) },
+      });
+    }
+
+    console.log(
+      `\ningest (medians of ${rounds} interleaved rounds of ${roundMs / 1000} s; load average ${ctx.loadAverageAtStart.join(' ')})`,
+    );
+    printTable([
+      [
+        'concurrency',
+        'engine/s',
+        'bare/s',
+        'ratio',
+        'target',
+        'engine p50',
+        'p95',
+        'p99',
+        'bare p50',
+        'p95',
+        'p99',
+      ],
+      ...results.map((x) => [
+        String(x.concurrency),
+        x.engine.perSecond,
+        x.bare.perSecond,
+        `${x.ratio.throughput.toFixed(2)}x`,
+        x.concurrency <= 16 ? (x.ratio.throughput >= 0.8 ? 'met' : 'NOT met') : '-',
+        x.engine.p50,
+        x.engine.p95,
+        x.engine.p99,
+        x.bare.p50,
+        x.bare.p95,
+        x.bare.p99,
+      ]),
+    ]);
+    console.log("\nacknowledgement split (receiver side, ms; medians of the rounds' p50 / p95):");
+    printTable([
+      ['concurrency', 'part', 'p50', 'p95', 'calls/round'],
+      ...results.flatMap((x) =>
+        Object.entries(x.ackSplit).map(([part, s]) => [
+          String(x.concurrency),
+          part,
+          s.p50,
+          s.p95,
+          s.perRound,
+        ]),
+      ),
+    ]);
+    const file = writeResult(flags.name as string, ctx, {
+      parameters: {
+        rounds,
+        roundSeconds: roundMs / 1000,
+        concurrency: levels,
+        stores: Number(flags.stores),
+        target: 'engine/bare throughput >= 0.8 at concurrency 1 and 16',
+      },
+      baseline:
+        'bare signalWithStart of a trivial workflow (signal, one no-op activity), same server, same run',
+      results,
+    });
+    console.log(`\nwritten: ${file}`);
+  } finally {
+    await cluster.close();
+  }
+}
+
+function splitOf(rounds: Record<string, number[]>[]) {
+  const parts = [...new Set(rounds.flatMap((r) => Object.keys(r)))].sort();
+  return Object.fromEntries(
+    parts.map((part) => [
+      part,
+      {
+        p50: round3(median(rounds.map((r) => percentile(r[part] ?? [], 50)))),
+        p95: round3(median(rounds.map((r) => percentile(r[part] ?? [], 95)))),
+        perRound: round3(median(rounds.map((r) => (r[part] ?? []).length))),
+      },
+    ]),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});
