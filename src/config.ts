@@ -35,10 +35,7 @@ export interface EngineConfig {
     verifyNotifyIds: boolean;
   };
   merchantHook?: MerchantHookConfig;
-  payments: {
-    /** How long a payment stays open for refunds after it was paid. */
-    refundWindowMs: number;
-  };
+  payments: PaymentSettings;
   /** The HTTP service: Alipay's notification receiver and the merchant API. */
   http: {
     host: string;
@@ -62,6 +59,29 @@ export interface EngineConfig {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * What every new payment runs with (recorded in its workflow input by whoever starts it, so a
+ * payment keeps its rules for its whole life).
+ */
+export interface PaymentSettings {
+  /** How long a payment stays open for refunds after it was paid. */
+  refundWindowMs: number;
+  /** Confirmation asks QUERY through Alipay's errors until this long before the GMT+8 day ends. */
+  confirmMarginMs: number;
+  /** `false` without a hook; else whether a failing `payment.confirmed` hook reverses it. */
+  merchantHook: false | { reverseOnFailure?: { deadlineMs: number } };
+  /** Activity timeouts derived from the gateway and hook timeouts. */
+  callTimeouts: { gatewayMs: number; hookMs: number };
+}
+
+/** Slack of an activity attempt over the HTTP timeouts it covers. */
+const ACTIVITY_SLACK_MS = 5000;
+/**
+ * A code change (CREATE, MODIFY, MODIFYSTATUS) is one gateway call in a 30 s activity: connect +
+ * read timeouts beyond this cannot work.
+ */
+const MAX_GATEWAY_CALL_MS = 25_000;
 
 export class ConfigError extends EngineError {
   readonly code = 'INVALID_CONFIG';
@@ -109,6 +129,14 @@ export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ['MERCHANT_HOOK_URL / MERCHANT_HOOK_SECRET', 'optional merchant webhook and its HMAC key'],
   ['MERCHANT_HOOK_TIMEOUT_MS', 'merchant webhook timeout (default 10000)'],
   ['REFUND_WINDOW_DAYS', 'refund period after payment, days (default 90)'],
+  [
+    'CONFIRM_MARGIN_MINUTES',
+    "confirmation retries QUERY until this long before the payment's GMT+8 day ends (default 30)",
+  ],
+  [
+    'MERCHANT_HOOK_REVERSE_ON_FAILURE / MERCHANT_HOOK_REVERSE_DEADLINE_SECONDS',
+    'reverse a new payment whose payment.confirmed hook fails that long (default false / 900)',
+  ],
   ['HTTP_HOST / HTTP_PORT', `HTTP service address (default 127.0.0.1 / ${DEFAULT_HTTP_PORT})`],
   [
     'MERCHANT_API_KEYS',
@@ -238,6 +266,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       : undefined;
 
   const refundWindowMs = int('REFUND_WINDOW_DAYS', 90, 1, 3650) * DAY_MS;
+  const confirmMarginMs = int('CONFIRM_MARGIN_MINUTES', 30, 0, 12 * 60) * 60_000;
+  const reverseOnHookFailure = bool('MERCHANT_HOOK_REVERSE_ON_FAILURE', false);
+  const hookDeadlineMs = int('MERCHANT_HOOK_REVERSE_DEADLINE_SECONDS', 900, 60, 6 * 3600) * 1000;
+  if (reverseOnHookFailure && !merchantHook)
+    problems.push('MERCHANT_HOOK_REVERSE_ON_FAILURE needs MERCHANT_HOOK_URL');
+  const callMs = (gateway.connectTimeoutMs ?? 3000) + (gateway.readTimeoutMs ?? 15_000);
+  if (callMs > MAX_GATEWAY_CALL_MS)
+    problems.push(
+      `ALIPAY_CONNECT_TIMEOUT_MS + ALIPAY_READ_TIMEOUT_MS = ${callMs} ms: at most ${MAX_GATEWAY_CALL_MS} ms (a code change is one gateway call in a 30 s activity)`,
+    );
+  if (merchantHook && reverseOnHookFailure && hookDeadlineMs < merchantHook.timeoutMs * 2)
+    problems.push(
+      'MERCHANT_HOOK_REVERSE_DEADLINE_SECONDS must leave room for at least two MERCHANT_HOOK_TIMEOUT_MS attempts',
+    );
+  const payments: PaymentSettings = {
+    refundWindowMs,
+    confirmMarginMs,
+    merchantHook: merchantHook
+      ? reverseOnHookFailure
+        ? { reverseOnFailure: { deadlineMs: hookDeadlineMs } }
+        : {}
+      : false,
+    callTimeouts: {
+      // QUERY and notify_verify run in one attempt: two calls.
+      gatewayMs: 2 * callMs + ACTIVITY_SLACK_MS,
+      hookMs: (merchantHook?.timeoutMs ?? 10_000) + ACTIVITY_SLACK_MS,
+    },
+  };
   const verifyNotifyIds = bool('ALIPAY_VERIFY_NOTIFY_ID', true);
 
   // HTTP service
@@ -283,7 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     },
     alipay: { gateway, embeddedSandbox, verifyNotifyIds },
     ...(merchantHook ? { merchantHook } : {}),
-    payments: { refundWindowMs },
+    payments,
     http,
     observability: {
       ...(metricsSetting === 'off' ? {} : { runtimeMetricsAddress: metricsSetting }),

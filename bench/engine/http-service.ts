@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     engine,
     gateway,
     taskQueue: config.temporal.taskQueue,
-    refundWindowMs: config.payments.refundWindowMs,
+    payments: config.payments,
     merchantApiKeys: config.http.merchantApiKeys,
     notifyMaxBytes: config.http.notifyMaxBytes,
     apiMaxBytes: config.http.apiMaxBytes,

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
 import type { AlipayGateway } from '../alipay';
 import type { PaymentEngineClient } from '../client';
-import type { LogLevel } from '../config';
+import type { LogLevel, PaymentSettings } from '../config';
 import { bearerAuth } from './auth';
 import { codesRoutes } from './codes-routes';
 import { apiErrorHandler } from './http-errors';
@@ -16,7 +16,8 @@ export interface HttpServiceDeps {
   /** Verifies notifications (its construction ran the key self-test). */
   gateway: Pick<AlipayGateway, 'readNotification' | 'config'>;
   taskQueue: string;
-  refundWindowMs: number;
+  /** What new payments run with (their workflow input). */
+  payments: PaymentSettings;
   merchantApiKeys: readonly string[];
   notifyMaxBytes: number;
   apiMaxBytes: number;
@@ -85,7 +86,7 @@ export function buildHttpService(deps: HttpServiceDeps): FastifyInstance {
     client: temporal,
     partnerId: deps.engine.partnerId,
     taskQueue: deps.taskQueue,
-    refundWindowMs: deps.refundWindowMs,
+    payments: deps.payments,
   });
   void app.register(notifyRoute, {
     gateway: deps.gateway,

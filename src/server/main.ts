@@ -36,7 +36,7 @@ export async function startHttpService(
     engine,
     gateway,
     taskQueue: config.temporal.taskQueue,
-    refundWindowMs: config.payments.refundWindowMs,
+    payments: config.payments,
     merchantApiKeys: config.http.merchantApiKeys,
     notifyMaxBytes: config.http.notifyMaxBytes,
     apiMaxBytes: config.http.apiMaxBytes,

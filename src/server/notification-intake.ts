@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PaymentNotification } from '../alipay';
+import type { PaymentSettings } from '../config';
 import { paymentNotifiedSignal } from '../workflows/messages';
 import { paymentWorkflowId, type PaymentWorkflowInput } from '../workflows/payment-types';
 
@@ -8,7 +9,8 @@ export interface IntakeOptions {
   client: Client;
   partnerId: string;
   taskQueue: string;
-  refundWindowMs: number;
+  /** What new payments run with: recorded in their input. */
+  payments: PaymentSettings;
   /**
    * How long Temporal may take to accept the signal (default 5 s). Past it Alipay is answered
    * non-success and retries: better than holding its connection through an outage.
@@ -36,9 +38,9 @@ export class NotificationIntake {
   }
 
   async forward(n: PaymentNotification & { outTradeNo: string }): Promise<IntakeResult> {
-    const { client, partnerId, taskQueue, refundWindowMs } = this.#o;
+    const { client, partnerId, taskQueue, payments } = this.#o;
     const workflowId = paymentWorkflowId(partnerId, n.outTradeNo);
-    const input: PaymentWorkflowInput = { partnerId, outTradeNo: n.outTradeNo, refundWindowMs };
+    const input: PaymentWorkflowInput = { partnerId, outTradeNo: n.outTradeNo, ...payments };
     try {
       await client.connection.withDeadline(Date.now() + (this.#o.signalTimeoutMs ?? 5000), () =>
         client.workflow.signalWithStart('PaymentWorkflow', {

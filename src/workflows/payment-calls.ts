@@ -28,23 +28,50 @@ import {
  * final failure means for money. Workflow code (deterministic, no I/O).
  */
 
+/**
+ * How long one activity attempt may take, derived from the configured gateway and hook
+ * timeouts by whoever starts the payment (recorded in its input): a gateway attempt covers
+ * QUERY plus `notify_verify` (two HTTP calls, each connect + read), a hook attempt one POST.
+ */
+export interface CallTimeouts {
+  gatewayMs: number;
+  hookMs: number;
+}
+
+/** The timeouts of runs whose input carries none (the engine's defaults before they were derived). */
+export const DEFAULT_CALL_TIMEOUTS: CallTimeouts = { gatewayMs: 30_000, hookMs: 30_000 };
+
 // Gateway calls heartbeat every second (see src/activities/payment.ts): a dead worker is noticed
 // in 10 s, and a cancellation (CANCEL racing midnight) reaches the HTTP call.
-const GATEWAY: ActivityOptions = {
-  startToCloseTimeout: '30s',
+const gateway = (t: CallTimeouts): ActivityOptions => ({
+  startToCloseTimeout: t.gatewayMs,
   heartbeatTimeout: '10s',
   retry: gatewayRetryPolicy([PAYMENT_PARTNER_MISMATCH]),
-};
+});
 
-// QUERY: a handful of tries (about a minute of back-off) before the confirmation counts as
-// inconclusive and the payment is reversed.
-const CONFIRM: ActivityOptions = { ...GATEWAY, retry: { ...GATEWAY.retry, maximumAttempts: 6 } };
+// QUERY: a handful of tries (about a minute of back-off) when there is no time to wait longer.
+const confirmBriefly = (t: CallTimeouts): ActivityOptions => {
+  const g = gateway(t);
+  return { ...g, retry: { ...g.retry, maximumAttempts: 6 } };
+};
+// QUERY with patience: back-off up to 2 minutes between tries, until `untilMs` (epoch ms).
+const confirmUntil = (t: CallTimeouts, untilMs: number): ActivityOptions => {
+  const g = gateway(t);
+  return {
+    ...g,
+    scheduleToCloseTimeout: untilMs - Date.now(),
+    retry: { ...g.retry, maximumInterval: '2m' }, // no attempt limit: the deadline ends it
+  };
+};
 // CANCEL retries without limit: the workflow's midnight timer is what ends it.
-const CANCEL: ActivityOptions = GATEWAY;
+const cancelOptions = gateway;
 // REFUND retries with the same refund ID until Alipay answers for good; after a day without an
 // answer the outcome is UNKNOWN and an operator takes over.
-const REFUND: ActivityOptions = { ...GATEWAY, scheduleToCloseTimeout: '1d' };
-// The merchant's webhook: a few tries; a hook that fails for good reverses a new payment.
+const refundOptions = (t: CallTimeouts): ActivityOptions => ({
+  ...gateway(t),
+  scheduleToCloseTimeout: '1d',
+});
+// The merchant's webhook, as it was: a few tries; a hook that fails for good reversed a new payment.
 const HOOK: ActivityOptions = {
   startToCloseTimeout: '30s',
   heartbeatTimeout: '10s',
@@ -55,8 +82,20 @@ const HOOK: ActivityOptions = {
     maximumAttempts: 5,
   },
 };
+// The merchant's webhook, durably: back-off up to 10 minutes, for `forMs` (12 hours unless a
+// reverse-on-failure policy gives a shorter deadline). A merchant's deploy never refunds anyone.
+const hookDurably = (t: CallTimeouts, forMs = 12 * 3600_000): ActivityOptions => ({
+  startToCloseTimeout: t.hookMs,
+  heartbeatTimeout: '10s',
+  scheduleToCloseTimeout: forMs,
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m', // no attempt limit: the deadline ends it
+  },
+});
 
-const acts = proxyActivities<PaymentActivities>(GATEWAY);
+const acts = proxyActivities<PaymentActivities>(gateway(DEFAULT_CALL_TIMEOUTS));
 
 /** The failure type and a one-line reason of an activity failure. */
 export function describeFailure(err: unknown): { type: string; message: string } {
@@ -69,9 +108,25 @@ export function describeFailure(err: unknown): { type: string; message: string }
   return { type: 'Error', message: String(cause) };
 }
 
-export function confirmPayment(ref: PaymentRef, notifyId: string | undefined) {
+/** Minimum time a confirmation gets, however late in the day the payment came. */
+const MIN_PATIENCE_MS = 60_000;
+
+/**
+ * QUERY (+ `notify_verify`). With `patienceUntil` (epoch ms) Alipay's passing errors are retried
+ * until then (a short blip must not reverse a real payment); without it, about a minute.
+ */
+export function confirmPayment(
+  ref: PaymentRef,
+  notifyId: string | undefined,
+  t: CallTimeouts = DEFAULT_CALL_TIMEOUTS,
+  patienceUntil?: number,
+) {
+  const options =
+    patienceUntil !== undefined && patienceUntil - Date.now() > MIN_PATIENCE_MS
+      ? confirmUntil(t, patienceUntil)
+      : confirmBriefly(t);
   return acts.confirmPayment.executeWithOptions(
-    { ...CONFIRM, summary: `QUERY ${ref.outTradeNo}` },
+    { ...options, summary: `QUERY ${ref.outTradeNo}` },
     [{ ...ref, ...(notifyId ? { notifyId } : {}) }],
   );
 }
@@ -111,10 +166,12 @@ export async function confirmPaymentPatiently(
   ref: PaymentRef,
   notifyId: string | undefined,
   onNotFound: (attempt: number, delayMs: number) => void,
+  t: CallTimeouts = DEFAULT_CALL_TIMEOUTS,
+  patienceUntil?: number,
 ): Promise<PaymentConfirmation> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await confirmPayment(ref, notifyId);
+      return await confirmPayment(ref, notifyId, t, patienceUntil);
     } catch (err) {
       const delayMs = NOT_FOUND_RETRY_DELAYS_MS[attempt - 1];
       // patched() is asked last, only on a "not found" answer: histories recorded before the
@@ -127,9 +184,18 @@ export async function confirmPaymentPatiently(
   }
 }
 
+/** The merchant hook as older runs called it: a few tries (their histories replay with it). */
 export function notifyMerchant(event: MerchantEvent) {
   return acts.notifyMerchant.executeWithOptions(
     { ...HOOK, summary: `merchant hook ${event.type}` },
+    [event],
+  );
+}
+
+/** The merchant hook, retried durably for `forMs` (default 12 hours). */
+export function notifyMerchantDurably(event: MerchantEvent, t: CallTimeouts, forMs?: number) {
+  return acts.notifyMerchant.executeWithOptions(
+    { ...hookDurably(t, forMs), summary: `merchant hook ${event.type}` },
     [event],
   );
 }
@@ -142,11 +208,18 @@ export type MoneyOutcome =
  * REFUND of one ledger entry with its stable `partner_refund_id` (the entry's gateway ID, else its
  * refund ID), the same on every retry.
  */
-export async function refundPayment(ref: PaymentRef, entry: RefundEntry): Promise<MoneyOutcome> {
+export async function refundPayment(
+  ref: PaymentRef,
+  entry: RefundEntry,
+  t: CallTimeouts = DEFAULT_CALL_TIMEOUTS,
+): Promise<MoneyOutcome> {
   const amount: Money = { minor: entry.amountMinor, currency: entry.currency };
   try {
     await acts.refundPayment.executeWithOptions(
-      { ...REFUND, summary: `REFUND ${entry.amount} ${entry.currency} (${entry.refundId})` },
+      {
+        ...refundOptions(t),
+        summary: `REFUND ${entry.amount} ${entry.currency} (${entry.refundId})`,
+      },
       [
         {
           ...ref,
@@ -178,7 +251,11 @@ export type CancelRace =
  * retries, e.g. `retry_flag=Y`): if midnight comes first the CANCEL is abandoned and the caller
  * must switch to REFUND, checking first whether a CANCEL in flight went through after all.
  */
-export async function cancelBeforeMidnight(ref: PaymentRef, deadline: number): Promise<CancelRace> {
+export async function cancelBeforeMidnight(
+  ref: PaymentRef,
+  deadline: number,
+  t: CallTimeouts = DEFAULT_CALL_TIMEOUTS,
+): Promise<CancelRace> {
   const left = deadline - Date.now();
   if (left <= 0) return { status: 'DAY_ENDED', failure: 'the GMT+8 transaction day had ended' };
   const timerScope = new CancellationScope();
@@ -187,9 +264,10 @@ export async function cancelBeforeMidnight(ref: PaymentRef, deadline: number): P
     sleep(left, { summary: 'end of the GMT+8 transaction day' }),
   );
   const cancel = cancelScope.run(() =>
-    acts.cancelPayment.executeWithOptions({ ...CANCEL, summary: `CANCEL ${ref.outTradeNo}` }, [
-      ref,
-    ]),
+    acts.cancelPayment.executeWithOptions(
+      { ...cancelOptions(t), summary: `CANCEL ${ref.outTradeNo}` },
+      [ref],
+    ),
   );
   const winner = await Promise.race([
     cancel.then(
@@ -222,10 +300,13 @@ export async function cancelBeforeMidnight(ref: PaymentRef, deadline: number): P
 }
 
 /** QUERY after an ambiguous reversal: true when Alipay reports the trade closed (cancelled or fully refunded). */
-export async function tradeIsClosed(ref: PaymentRef): Promise<boolean | undefined> {
+export async function tradeIsClosed(
+  ref: PaymentRef,
+  t: CallTimeouts = DEFAULT_CALL_TIMEOUTS,
+): Promise<boolean | undefined> {
   try {
     const trade = await acts.confirmPayment.executeWithOptions(
-      { ...CONFIRM, summary: `QUERY ${ref.outTradeNo} after reversal` },
+      { ...confirmBriefly(t), summary: `QUERY ${ref.outTradeNo} after reversal` },
       [ref],
     );
     return trade.status === 'TRADE_CLOSED';

@@ -1,7 +1,12 @@
 import { ApplicationFailure, patched, uuid4 } from '@temporalio/workflow';
 import type { MerchantEvent, PaymentRef } from '../activities/payment';
 import { refuseIfInvalid, type PaymentBook } from './payment-book';
-import { cancelBeforeMidnight, refundPayment, tradeIsClosed } from './payment-calls';
+import {
+  cancelBeforeMidnight,
+  refundPayment,
+  tradeIsClosed,
+  type CallTimeouts,
+} from './payment-calls';
 import { PAYMENT_UPDATE_FAILED, type OperatorResolution, type PaymentState } from './payment-types';
 
 /** Patch: a merchant CANCEL whose outcome nobody knows needs an operator (it went back to PAID). */
@@ -22,6 +27,8 @@ export interface ReversalDeps {
   ) => MerchantEvent;
   /** Tells the merchant after the fact; a failing hook is only recorded. */
   tellMerchant: (e: MerchantEvent) => Promise<void>;
+  /** Activity timeouts of this run. */
+  timeouts: CallTimeouts;
 }
 
 /** The reversal chapter of one PaymentWorkflow run, built by {@link paymentReversal}. */
@@ -47,6 +54,7 @@ export function paymentReversal({
   publish,
   event,
   tellMerchant,
+  timeouts,
 }: ReversalDeps): PaymentReversal {
   return { reverse, merchantCancel, operatorNeeded, resolveByOperator };
 
@@ -56,7 +64,11 @@ export function paymentReversal({
     publish(book);
 
     if (book.canCancelNow()) {
-      const cancel = await cancelBeforeMidnight(ref(), book.state.cancelDeadline as number);
+      const cancel = await cancelBeforeMidnight(
+        ref(),
+        book.state.cancelDeadline as number,
+        timeouts,
+      );
       if (cancel.status === 'CANCELLED')
         return reversed('CANCEL', cancel.action ? `action=${cancel.action}` : undefined);
       book.record('CANCEL_NOT_DONE', cancel.failure);
@@ -76,11 +88,11 @@ export function paymentReversal({
     // A reversal's ID is a fresh UUID: unique at Alipay as it is.
     entry.gatewayRefundId = entry.refundId;
     publish(book);
-    const outcome = await refundPayment(ref(), entry);
+    const outcome = await refundPayment(ref(), entry, timeouts);
     book.settleRefund(entry, outcome.status, 'failure' in outcome ? outcome.failure : undefined);
     if (outcome.status === 'SUCCEEDED') return reversed('REFUND');
     // A CANCEL in flight at midnight may have gone through after all: then REFUND is refused.
-    if (outcome.status === 'FAILED' && (await tradeIsClosed(ref())))
+    if (outcome.status === 'FAILED' && (await tradeIsClosed(ref(), timeouts)))
       return reversed('CANCEL', 'confirmed by QUERY after REFUND was refused');
     return operatorNeeded(`automatic REFUND ${outcome.status}: ${outcome.failure}`);
   }
@@ -119,12 +131,12 @@ export function paymentReversal({
     };
     book.moveTo('REVERSING', book.state.reversal.reason);
     publish(book);
-    const cancel = await cancelBeforeMidnight(ref(), book.state.cancelDeadline as number);
+    const cancel = await cancelBeforeMidnight(ref(), book.state.cancelDeadline as number, timeouts);
     if (cancel.status === 'CANCELLED') {
       await reversed('CANCEL', cancel.action ? `action=${cancel.action}` : undefined);
       return book.state;
     }
-    const closed = cancel.status === 'REFUSED' ? false : await tradeIsClosed(ref());
+    const closed = cancel.status === 'REFUSED' ? false : await tradeIsClosed(ref(), timeouts);
     if (closed) {
       await reversed('CANCEL', 'confirmed by QUERY');
       return book.state;

@@ -84,6 +84,21 @@ export interface PaymentWorkflowInput {
   /** How long after payment refunds are accepted (default {@link DEFAULT_REFUND_WINDOW_MS}). */
   refundWindowMs?: number;
   /**
+   * Confirmation keeps asking QUERY through Alipay's passing errors until this long before the
+   * end of the payment's GMT+8 day, so that a reversal would still be a CANCEL with room to spare
+   * (default {@link DEFAULT_CONFIRM_MARGIN_MS}; a payment later in the day gets about a minute).
+   */
+  confirmMarginMs?: number;
+  /**
+   * The merchant hook as configured where the payment was started: `false` when none is (no hook
+   * activity is scheduled). `reverseOnFailure`: a new payment whose `payment.confirmed` hook fails
+   * for `deadlineMs` is reversed (off by default: hooks are delivered durably, for hours,
+   * whatever the payment's state). Absent: hooks are delivered (older inputs).
+   */
+  merchantHook?: false | { reverseOnFailure?: { deadlineMs: number } };
+  /** Activity timeouts derived from the configured gateway and hook timeouts (default 30 s each). */
+  callTimeouts?: { gatewayMs: number; hookMs: number };
+  /**
    * Continue-as-new once the history has this many events (default {@link DEFAULT_MAX_HISTORY_EVENTS};
    * at least {@link MIN_MAX_HISTORY_EVENTS}, or the workflow fails with `PaymentInvalidInput`).
    */
@@ -208,6 +223,8 @@ export interface PaymentState {
 
 /** Alipay retries a notification for about 25 hours; one day is the default patience. */
 export const DEFAULT_NOTIFICATION_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/** Confirmation's patience ends this long before the end of the payment's GMT+8 day. */
+export const DEFAULT_CONFIRM_MARGIN_MS = 30 * 60 * 1000;
 /** Refund period after payment when the input does not say (config default: 90 days). */
 export const DEFAULT_REFUND_WINDOW_MS = 90 * 24 * 60 * 60 * 1000;
 export const DEFAULT_MAX_HISTORY_EVENTS = 2000;

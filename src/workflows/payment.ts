@@ -40,13 +40,17 @@ import { PaymentBook, refuseIfInvalid } from './payment-book';
 import { gatewayRefundId } from './refund-ids';
 import {
   confirmPaymentPatiently,
+  DEFAULT_CALL_TIMEOUTS,
   describeFailure,
   isTradeNotFound,
   notifyMerchant,
+  notifyMerchantDurably,
   refundPayment,
 } from './payment-calls';
 import { paymentReversal } from './payment-reversal';
+import { endOfGmt8Day } from '../time';
 import {
+  DEFAULT_CONFIRM_MARGIN_MS,
   DEFAULT_MAX_HISTORY_EVENTS,
   DEFAULT_NOTIFICATION_TIMEOUT_MS,
   DEFAULT_REFUND_WINDOW_MS,
@@ -68,6 +72,11 @@ const INVALID_INPUT_PATCH = 'reject-invalid-start-input';
 const ADMISSION_PATCH = 'admission-in-workflow';
 /** Patch: a merchant refund is sent with an ID derived from partner, payment and refund ID. */
 const DERIVED_REFUND_ID_PATCH = 'derived-partner-refund-id';
+/**
+ * Patch: merchant hooks are delivered durably and on their own; a failing hook no longer
+ * reverses a new payment unless the engine's policy says so (`merchantHook.reverseOnFailure`).
+ */
+const DURABLE_HOOK_PATCH = 'durable-merchant-hooks';
 /** Patch: a trade Alipay does not know is REJECTED (before: reversed, then an operator). */
 const UNKNOWN_TRADE_PATCH = 'unknown-trade-rejected';
 /** Patch: `notify_verify` false no longer reverses a payment QUERY confirmed. */
@@ -111,6 +120,7 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     ...(book.state.tradeNo ? { tradeNo: book.state.tradeNo } : {}),
   });
   const refundWindowMs = input.refundWindowMs ?? DEFAULT_REFUND_WINDOW_MS;
+  const timeouts = input.callTimeouts ?? DEFAULT_CALL_TIMEOUTS;
   const oneAtATime = new SerialQueue();
   /** Merchant hooks still running after their Update answered: the run ends only after them. */
   let hooksInFlight = 0;
@@ -121,6 +131,7 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     publish,
     event,
     tellMerchant,
+    timeouts,
   });
   let notification: PaymentNotification | undefined;
   const admissionAnswers = listenForAdmissionAnswers();
@@ -217,8 +228,18 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
     let trade: PaymentConfirmation;
     try {
-      trade = await confirmPaymentPatiently(ref(), n.notifyId, (attempt, delayMs) =>
-        book.record('QUERY_NOT_FOUND', `try ${attempt}; asking again in ${delayMs / 1000} s`),
+      // Alipay's passing errors are asked through while a reversal would still be a CANCEL
+      // with room to spare: a short blip must not reverse a real payment.
+      const patienceUntil =
+        endOfGmt8Day(n.paidAt ?? n.notifyTime ?? Date.now()) -
+        (input.confirmMarginMs ?? DEFAULT_CONFIRM_MARGIN_MS);
+      trade = await confirmPaymentPatiently(
+        ref(),
+        n.notifyId,
+        (attempt, delayMs) =>
+          book.record('QUERY_NOT_FOUND', `try ${attempt}; asking again in ${delayMs / 1000} s`),
+        timeouts,
+        patienceUntil,
       );
     } catch (err) {
       const { type, message } = describeFailure(err);
@@ -255,13 +276,32 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     const problems = whatIsWrong(n, trade, await admitted);
     if (problems.length > 0) return reverse(problems.join('; '));
 
-    try {
-      await notifyMerchant(event('payment.confirmed', book.state.paidMinor));
-    } catch (err) {
-      const { type, message } = describeFailure(err);
-      return reverse(`merchant hook failed for good (${type}: ${message})`);
+    const confirmed = event('payment.confirmed', book.state.paidMinor);
+    if (!patched(DURABLE_HOOK_PATCH)) {
+      // Runs recorded before: a hook failing after 5 tries reversed the payment.
+      try {
+        await notifyMerchant(confirmed);
+      } catch (err) {
+        const { type, message } = describeFailure(err);
+        return reverse(`merchant hook failed for good (${type}: ${message})`);
+      }
+      return book.moveTo('PAID');
+    }
+    const reverseOnFailure = input.merchantHook ? input.merchantHook.reverseOnFailure : undefined;
+    if (reverseOnFailure) {
+      // The engine's explicit policy: the merchant must take the payment within the deadline.
+      try {
+        await notifyMerchantDurably(confirmed, timeouts, reverseOnFailure.deadlineMs);
+      } catch (err) {
+        const { type, message } = describeFailure(err);
+        return reverse(
+          `merchant hook failed for ${reverseOnFailure.deadlineMs / 1000} s (${type}: ${message})`,
+        );
+      }
+      return book.moveTo('PAID');
     }
     book.moveTo('PAID');
+    deliver(confirmed);
   }
 
   /**
@@ -349,7 +389,7 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       );
     publish(book);
     await oneAtATime.run(async () => {
-      const outcome = await refundPayment(ref(), entry);
+      const outcome = await refundPayment(ref(), entry, timeouts);
       book.settleRefund(entry, outcome.status, 'failure' in outcome ? outcome.failure : undefined);
       if (outcome.status === 'UNKNOWN')
         return operatorNeeded(`REFUND ${entry.refundId} outcome unknown: ${outcome.failure}`);
@@ -417,12 +457,32 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   /** After the fact (a reversal or refund done): a failing hook is recorded, nothing is undone. */
   async function tellMerchant(e: MerchantEvent): Promise<void> {
+    if (patched(DURABLE_HOOK_PATCH)) return deliver(e);
     try {
       await notifyMerchant(e);
     } catch (err) {
       const { type, message } = describeFailure(err);
       book.record('MERCHANT_HOOK_FAILED', `${e.type}: ${type}: ${message}`);
     }
+  }
+
+  /**
+   * Delivers a hook event on its own, durably (hours of back-off), whatever the payment does
+   * meanwhile; the run ends (or continues as new) only after it. Nothing is scheduled when the
+   * starter's configuration has no hook.
+   */
+  function deliver(e: MerchantEvent): void {
+    if (input.merchantHook === false) return;
+    hooksInFlight += 1;
+    void notifyMerchantDurably(e, timeouts)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          const { type, message } = describeFailure(err);
+          book.record('MERCHANT_HOOK_FAILED', `${e.type}: ${type}: ${message}`);
+        },
+      )
+      .finally(() => (hooksInFlight -= 1));
   }
 }
 

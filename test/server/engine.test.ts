@@ -4,6 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RequestRejectedError } from '../../src/client';
 import { buildNotificationBody, createMd5Signer } from '../../src/alipay';
 import { paymentWorkflowId } from '../../src/workflows/payment-types';
+import { gatewayRefundId } from '../../src/workflows/refund-ids';
 import type { PaymentState } from '../../src/workflows/payment-types';
 import { createLocalEnv } from '../helpers/temporal';
 import { codeBody, eventually, startStack, type Stack } from './support';
@@ -160,7 +161,17 @@ describe('payments', () => {
     const atAlipay = stack.sandbox.state
       .refunds()
       .filter((r) => r['partner_trans_id'] === outTradeNo);
-    assert.deepEqual(atAlipay.map((r) => r['partner_refund_id']).sort(), ['R-HTTP-1', 'R-HTTP-2']);
+    // Alipay keys refunds per partner: the engine sends an ID derived from payment and key.
+    assert.deepEqual(
+      atAlipay.map((r) => r['partner_refund_id']).sort(),
+      state.refunds.map((r) => r.gatewayRefundId).sort(),
+    );
+    assert.deepEqual(
+      state.refunds.map((r) => r.gatewayRefundId),
+      ['R-HTTP-1', 'R-HTTP-2'].map((key) =>
+        gatewayRefundId(stack.engine.partnerId, outTradeNo, key),
+      ),
+    );
 
     const listed = await eventually(async () => {
       const page = await stack.api('GET', `/v1/stores/${STORE}/payments?status=PARTIALLY_REFUNDED`);

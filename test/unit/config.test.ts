@@ -22,6 +22,36 @@ describe('config', () => {
     assert.equal(config.observability.runtimeMetricsAddress, '127.0.0.1:9464');
   });
 
+  it('derives activity timeouts from the gateway and hook timeouts, and refuses what cannot work', () => {
+    const config = loadConfig({});
+    assert.deepEqual(config.payments.callTimeouts, { gatewayMs: 41_000, hookMs: 15_000 });
+    assert.equal(config.payments.merchantHook, false, 'no hook configured: nothing scheduled');
+    assert.equal(config.payments.confirmMarginMs, 30 * 60_000);
+    const slow = loadConfig({ ALIPAY_READ_TIMEOUT_MS: '20000', ALIPAY_CONNECT_TIMEOUT_MS: '5000' });
+    assert.equal(slow.payments.callTimeouts.gatewayMs, 55_000, 'QUERY + notify_verify fit');
+    assert.throws(
+      () => loadConfig({ ALIPAY_READ_TIMEOUT_MS: '300000' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.some((p) =>
+          /ALIPAY_CONNECT_TIMEOUT_MS \+ ALIPAY_READ_TIMEOUT_MS = 303000 ms/.test(p),
+        ),
+    );
+    const hook = {
+      MERCHANT_HOOK_URL: 'http://127.0.0.1:9/hook',
+      MERCHANT_HOOK_SECRET: 's'.repeat(16),
+    };
+    assert.deepEqual(loadConfig(hook).payments.merchantHook, {}, 'delivered, never reversing');
+    assert.deepEqual(
+      loadConfig({ ...hook, MERCHANT_HOOK_REVERSE_ON_FAILURE: 'true' }).payments.merchantHook,
+      { reverseOnFailure: { deadlineMs: 900_000 } },
+    );
+    assert.throws(
+      () => loadConfig({ MERCHANT_HOOK_REVERSE_ON_FAILURE: 'true' }),
+      /MERCHANT_HOOK_REVERSE_ON_FAILURE needs MERCHANT_HOOK_URL/,
+    );
+  });
+
   it('bounds the worker cache only when WORKER_MAX_CACHED_WORKFLOWS is set, and checks it', () => {
     assert.equal(loadConfig({}).temporal.maxCachedWorkflows, undefined);
     assert.equal(

@@ -20,6 +20,7 @@ import {
 } from '../../src/workflows/messages';
 import { PaymentWorkflow, paymentWorkflowId } from '../../src/workflows/payment';
 import type { ExpectedOrder } from '../../src/workflows/payment-types';
+import { gatewayRefundId } from '../../src/workflows/refund-ids';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { startWorker, waitForState, waitForStatus } from './payment-support';
 
@@ -150,11 +151,13 @@ test('refunds through lost answers, SYSTEM_ERROR and a timeout: each refunded ex
   assert.equal((await refund('RF-hang', '5.00')).status, 'SUCCEEDED');
 
   const atAlipay = refundsOf(outTradeNo);
-  assert.deepEqual(atAlipay.map((r) => r['partner_refund_id']).sort(), [
-    'RF-hang',
-    'RF-lost',
-    'RF-syserr',
-  ]);
+  assert.deepEqual(
+    atAlipay.map((r) => r['partner_refund_id']).sort(),
+    ['RF-hang', 'RF-lost', 'RF-syserr']
+      .map((key) => gatewayRefundId(PARTNER, outTradeNo, key))
+      .sort(),
+    'one refund per key at Alipay, under the derived partner_refund_id',
+  );
   assert.equal(sandbox.state.findTrade(outTradeNo)!['refunded_minor'], 2000);
   const state = await handle.query(paymentStateQuery);
   assert.equal(state.refundedMinor, 2000);

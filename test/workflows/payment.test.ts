@@ -58,6 +58,11 @@ test('happy path: confirmed by QUERY, merchant told, PAID; the refund window end
   assert.equal(paid.currency, 'USD');
   assert.equal(paid.tradeNo, 'T-OT-HAPPY');
   assert.equal(paid.refundDeadline, paidAt + 2 * DAY);
+  // The hook is delivered on its own, after PAID.
+  for (let i = 0; fake.callsOf('OT-HAPPY', 'notifyMerchant').length === 0; i++) {
+    assert.ok(i < 100, 'the merchant hook runs');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   assert.deepEqual(
     fake.callsOf('OT-HAPPY').map((c) => c.name),
     ['confirmPayment', 'notifyMerchant'],
@@ -169,23 +174,53 @@ test('a CANCEL still failing at midnight is abandoned for a full REFUND', async 
   assert.ok(result.timeline.find((e) => e.event === 'REFUND_SUCCEEDED')!.at >= paidAt + 10_000);
 });
 
-test('a merchant hook that fails for good reverses the payment', async () => {
+test('a merchant hook that keeps failing never reverses the payment: it is retried, durably, on its own', async () => {
   const paidAt = await skipToGmt8(env, 11);
-  fake.script('OT-HOOK', {
+  const down = () =>
+    ApplicationFailure.create({ type: 'MerchantHookUnavailable', message: 'HTTP 503' });
+  fake.script('OT-HOOK', { paidAt, fail: { notifyMerchant: Array.from({ length: 8 }, down) } });
+  const handle = await pay('OT-HOOK');
+  const paid = await waitForStatus(handle, 'PAID');
+  assert.equal(paid.reversal, undefined);
+  // The merchant's deploy ends: delivery goes on with back-off until it succeeds.
+  for (let i = 0; fake.callsOf('OT-HOOK', 'notifyMerchant').length < 9; i++) {
+    assert.ok(i < 200, 'the hook is retried until it answers');
+    await env.sleep(60_000);
+  }
+  const state = await handle.query(paymentStateQuery);
+  assert.equal(state.status, 'PAID');
+  assert.equal(fake.callsOf('OT-HOOK', 'cancelPayment').length, 0, 'nothing reversed');
+  await maybeRecordHistory(handle, 'durable-merchant-hook');
+  await handle.terminate('test done');
+});
+
+test('reverse-on-hook-failure policy: a hook failing past its deadline reverses the new payment', async () => {
+  const paidAt = await skipToGmt8(env, 11, 30);
+  fake.script('OT-HOOK-POLICY', {
     paidAt,
-    fail: {
-      notifyMerchant: [
-        ApplicationFailure.create({
-          type: 'MerchantHookRejected',
-          nonRetryable: true,
-          message: 'HTTP 400',
-        }),
-      ],
+    failAlways: {
+      notifyMerchant: () =>
+        ApplicationFailure.create({ type: 'MerchantHookUnavailable', message: 'HTTP 503' }),
     },
   });
-  const result = await (await pay('OT-HOOK')).result();
+  const handle = await pay('OT-HOOK-POLICY', {
+    merchantHook: { reverseOnFailure: { deadlineMs: 10 * 60_000 } },
+  });
+  const result = await handle.result();
   assert.equal(result.status, 'CANCELLED');
-  assert.match(result.reversal!.reason, /merchant hook failed for good \(MerchantHookRejected/);
+  assert.match(result.reversal!.reason, /merchant hook failed for 600 s/);
+});
+
+test('no merchant hook configured: nothing is scheduled for it', async () => {
+  const paidAt = await skipToGmt8(env, 11, 45);
+  fake.script('OT-NO-HOOK', { paidAt });
+  const handle = await pay('OT-NO-HOOK', { merchantHook: false });
+  await waitForStatus(handle, 'PAID');
+  assert.deepEqual(
+    fake.callsOf('OT-NO-HOOK').map((c) => c.name),
+    ['confirmPayment'],
+  );
+  await handle.terminate('test done');
 });
 
 test('duplicate and out-of-order notifications are recorded; the state never moves backwards', async () => {
