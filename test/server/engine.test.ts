@@ -308,7 +308,7 @@ describe('notifications', () => {
       body: `notify_id=1&body=${'x'.repeat(20_000)}`,
     });
     assert.equal(huge.status, 413);
-    const metrics = await (await fetch(`${stack.http.url}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.http.adminUrl}/metrics`)).text();
     assert.match(
       metrics,
       /alipay_engine_notifications_rejected_total\{reason="BAD_SIGNATURE"\} [1-9]/,
@@ -318,13 +318,17 @@ describe('notifications', () => {
 });
 
 describe('operations', () => {
-  it('health, readiness and metrics', async () => {
+  it('health on both listeners; readiness and metrics on the admin listener only', async () => {
     assert.equal((await fetch(`${stack.http.url}/healthz`)).status, 200);
-    const ready = await fetch(`${stack.http.url}/readyz`);
+    assert.equal((await fetch(`${stack.http.adminUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${stack.http.url}/metrics`)).status, 404);
+    assert.equal((await fetch(`${stack.http.url}/readyz`)).status, 404);
+    assert.notEqual(new URL(stack.http.adminUrl).port, new URL(stack.http.url).port);
+    const ready = await fetch(`${stack.http.adminUrl}/readyz`);
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as { checks: { temporal: { ok: boolean } } };
     assert.equal(body.checks.temporal.ok, true);
-    const metrics = await (await fetch(`${stack.http.url}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.http.adminUrl}/metrics`)).text();
     assert.match(metrics, /alipay_engine_notifications_received_total [1-9]/);
     assert.match(
       metrics,

@@ -55,6 +55,7 @@ export async function startStack(options: {
     ENGINE_TASK_QUEUE: options.taskQueue,
     SANDBOX_PORT: String(new URL(sandbox.url).port),
     HTTP_PORT: '0',
+    ADMIN_PORT: '0',
     TEMPORAL_METRICS_ADDRESS: 'off',
     LOG_LEVEL: 'warn',
   };
