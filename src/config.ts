@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { GATEWAY_URLS, type GatewayConfig, type SignType } from './alipay';
 import type { MerchantHookConfig } from './activities/deps';
@@ -141,7 +142,7 @@ export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
   ],
   ['API_RATE_LIMIT_PER_MINUTE', 'merchant API requests per minute and key (default 600)'],
   ['QR_MAX_SIZE', 'largest QR picture drawn, pixels (default 2048)'],
-  ['QR_RENDER_THREADS', 'worker threads drawing QR pictures (default 2)'],
+  ['QR_RENDER_THREADS', 'worker threads drawing QR pictures (default: cores - 1, 1 to 4)'],
   ['REFUND_WAIT_MS', 'how long a refund request waits before answering 202 (default 10000)'],
   ['NOTIFY_MAX_BYTES', 'largest notification body accepted (default 16384)'],
   [
@@ -316,7 +317,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     adminPort: int('ADMIN_PORT', DEFAULT_ADMIN_PORT, 0, 65535),
     rateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     qrMaxSize: int('QR_MAX_SIZE', 2048, 64, 4096),
-    qrRenderThreads: int('QR_RENDER_THREADS', 2, 1, 16),
+    // One core stays with the event loop (it acknowledges Alipay's notifications).
+    qrRenderThreads: int(
+      'QR_RENDER_THREADS',
+      Math.min(4, Math.max(1, availableParallelism() - 1)),
+      1,
+      16,
+    ),
     refundWaitMs: int('REFUND_WAIT_MS', 10_000, 100, 120_000),
   };
 
