@@ -14,7 +14,7 @@
  *
  * Notifications are posted one after another for as long as the renders last. Prints p50 / p95 /
  * max per phase and the ratio of each p95 to idle's. Figures only, never assertions.
- * Usage: npm run bench -- --only qr-render [--quick]
+ * Usage: npm run bench -- qr-render [--quick]
  */
 import os from 'node:os';
 import { renderQr } from '../src/server/qr-render-worker';
