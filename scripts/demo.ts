@@ -10,14 +10,16 @@
  *      Alipay by itself; the customer pays 8.80 and the order is settled
  *   5. where to look in the Temporal Web UI
  *
- * Env: ENGINE_URL (http://127.0.0.1:8080), SANDBOX_URL (http://127.0.0.1:8710),
- * MERCHANT_API_KEY (the sandbox default key), TEMPORAL_UI_URL (http://localhost:8233).
+ * Env: ENGINE_URL (http://127.0.0.1:8080), ENGINE_ADMIN_URL (http://127.0.0.1:8081),
+ * SANDBOX_URL (http://127.0.0.1:8710), MERCHANT_API_KEY (the sandbox default key),
+ * TEMPORAL_UI_URL (http://localhost:8233).
  */
 import { DEFAULT_SANDBOX_API_KEY } from '../src/config';
 import { paymentWorkflowId } from '../src/workflows/payment-types';
 import type { PaymentState, RefundEntry } from '../src/client';
 
 const ENGINE = process.env.ENGINE_URL ?? 'http://127.0.0.1:8080';
+const ADMIN = process.env.ENGINE_ADMIN_URL ?? 'http://127.0.0.1:8081';
 const SANDBOX = process.env.SANDBOX_URL ?? 'http://127.0.0.1:8710';
 const KEY = process.env.MERCHANT_API_KEY ?? DEFAULT_SANDBOX_API_KEY;
 const UI = process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233';
@@ -28,7 +30,7 @@ async function call<T>(
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; json: T }> {
+): Promise<{ status: number; json: T; headers: Headers }> {
   const res = await fetch(url, {
     method,
     headers: {
@@ -48,7 +50,7 @@ async function call<T>(
   if (res.status >= 400) {
     throw new Error(`${method} ${url} -> ${res.status} ${text.slice(0, 300)}`);
   }
-  return { status: res.status, json: json as T };
+  return { status: res.status, json: json as T, headers: res.headers };
 }
 
 const api = <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
@@ -88,14 +90,19 @@ function step(title: string): void {
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
     console.log(
-      'usage: npm run demo   (needs `npm start` running; env ENGINE_URL, SANDBOX_URL, MERCHANT_API_KEY, TEMPORAL_UI_URL)',
+      'usage: npm run demo   (needs `npm start` running; env ENGINE_URL, ENGINE_ADMIN_URL, SANDBOX_URL, MERCHANT_API_KEY, TEMPORAL_UI_URL)',
     );
     return;
   }
-  const ready = await fetch(`${ENGINE}/readyz`).catch(() => undefined);
+  // Readiness is an operator route: the admin listener answers it, not the public one.
+  const ready = await fetch(`${ADMIN}/readyz`).catch(() => undefined);
   if (!ready || ready.status !== 200) {
-    throw new Error(`the engine is not ready at ${ENGINE}: start it first with \`npm start\``);
+    throw new Error(
+      `the engine is not ready (admin listener ${ADMIN}): start it first with \`npm start\``,
+    );
   }
+  console.log(`engine ${ENGINE}   admin listener ${ADMIN} (/readyz, /metrics)`);
+  console.log(`API reference ${ENGINE}/v1/docs   OpenAPI ${ENGINE}/v1/openapi.json`);
 
   step(`1. The store's code (POST /v1/codes, get-or-create)`);
   const code = await api<{ qrcode: string; status: string; pendingOrders: { orderId: string }[] }>(
@@ -145,6 +152,17 @@ async function main(): Promise<void> {
     );
     console.log(`refund ${json.refundId}: ${json.amount} ${json.currency} ${json.status}`);
   }
+  // The same request again (a retry after a timeout, say): the first refund, marked a replay.
+  const repeatId = `R-${run}-500`;
+  const again = await api<RefundEntry>(
+    'POST',
+    `/v1/payments/${second}/refunds`,
+    { amount: '5.00', reason: 'one dish sent back' },
+    { 'idempotency-key': repeatId },
+  );
+  console.log(
+    `repeat of ${repeatId}: ${again.status} ${again.json.status}, Idempotent-Replayed: ${again.headers.get('idempotent-replayed')} (nothing refunded twice)`,
+  );
   const refunded = (await api<PaymentState>('GET', `/v1/payments/${second}`)).json;
   console.log(
     `${second}: ${refunded.status}, refunded ${refunded.refunded}, refundable ${refunded.refundable} ${refunded.currency}`,

@@ -3,7 +3,8 @@
  *   - Temporal dev server (SQLite under .data/, Web UI on :8233, search attributes registered)
  *   - the Alipay sandbox simulator as the gateway (:8710)
  *   - the engine's worker
- *   - the HTTP service: notification receiver, merchant API, health, metrics (:8080)
+ *   - the HTTP service: notification receiver, merchant API (:8080); admin listener with
+ *     /readyz and /metrics on loopback (:8081)
  * Ctrl-C stops all of it; the dev server's state survives a restart.
  */
 import { loadConfig } from '../src/config';
@@ -18,7 +19,7 @@ import { startDevServer, type DevServer } from './dev-server';
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      'usage: npm start   (env: TEMPORAL_PORT=7233, TEMPORAL_UI_PORT=8233, SANDBOX_PORT=8710, HTTP_PORT=8080; see README "Configuration")',
+      'usage: npm start   (env: TEMPORAL_PORT=7233, TEMPORAL_UI_PORT=8233, SANDBOX_PORT=8710, HTTP_PORT=8080, ADMIN_PORT=8081; see README "Configuration")',
     );
     return;
   }
@@ -107,7 +108,8 @@ async function main(): Promise<void> {
         `  worker              task queue ${config.temporal.taskQueue}`,
         `  Alipay notify URL   ${service.url}/alipay/notify   (notify_url given to CREATE: ${config.alipay.gateway.notifyUrl})`,
         `  merchant API        ${service.url}/v1   (Authorization: Bearer ${key})`,
-        `  health / metrics    ${service.url}/readyz   ${service.url}/metrics`,
+        `  API reference       ${service.url}/v1/docs   (OpenAPI: ${service.url}/v1/openapi.json)`,
+        `  admin (operators)   ${service.adminUrl}/readyz   ${service.adminUrl}/metrics`,
         '',
         'Try it: npm run demo   (in another terminal). Ctrl-C stops everything.',
       ].join('\n'),

@@ -79,3 +79,15 @@ export class EngineUnavailableError extends EngineError {
     super(message, options);
   }
 }
+
+/** No refund with this ID on the payment. */
+export class RefundNotFoundError extends EngineError {
+  readonly code = 'REFUND_NOT_FOUND';
+  readonly retryable = false;
+  constructor(
+    readonly outTradeNo: string,
+    readonly refundId: string,
+  ) {
+    super(`no refund ${refundId} on payment ${outTradeNo}`);
+  }
+}

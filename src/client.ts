@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
+  ServiceError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
   isGrpcDeadlineError,
   isGrpcServiceError,
   type WorkflowHandle,
@@ -19,11 +22,18 @@ import {
   OperationFailedError,
   PaymentNotFoundError,
   QrCodeNotFoundError,
+  RefundNotFoundError,
   RequestRejectedError,
 } from './client-errors';
 import type { EngineConfig } from './config';
 import { parseMoney, InvalidMoneyError } from './money';
-import { queryLiteral, summaryOfExecution, type PaymentPage } from './payment-listing';
+import {
+  queryLiteral,
+  readPageToken,
+  summaryOfExecution,
+  writePageToken,
+  type PaymentPage,
+} from './payment-listing';
 import {
   cancelPaymentUpdate,
   expectPaymentUpdate,
@@ -71,6 +81,11 @@ export interface EngineClientOptions {
   updateTimeoutMs?: number;
   /** How long `createCode` waits for Alipay's CREATE. Default 60 s. */
   createTimeoutMs?: number;
+  /**
+   * How long `refund` waits for the refund's outcome before it answers the still PENDING ledger
+   * entry (the refund goes on durably; `getRefund` tells how it ended). Default 10 s.
+   */
+  refundWaitMs?: number;
 }
 
 export interface RefundArgs {
@@ -81,6 +96,15 @@ export interface RefundArgs {
   currency?: string;
   reason?: string;
 }
+
+/** A refund's ledger entry as `refund` answers it. */
+export type RefundAnswer = RefundEntry & {
+  /**
+   * True when the refund ID had been used before with the same parameters: this is the first
+   * request's refund (nothing new was sent to Alipay).
+   */
+  replayed?: boolean;
+};
 
 export interface ListPaymentsOptions {
   status?: PaymentStatus;
@@ -119,6 +143,7 @@ export class PaymentEngineClient {
   readonly #queryTimeoutMs: number;
   readonly #updateTimeoutMs: number;
   readonly #createTimeoutMs: number;
+  readonly #refundWaitMs: number;
   #ownedConnection?: Connection;
 
   constructor(options: EngineClientOptions) {
@@ -128,6 +153,7 @@ export class PaymentEngineClient {
     this.#queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
     this.#updateTimeoutMs = options.updateTimeoutMs ?? 60_000;
     this.#createTimeoutMs = options.createTimeoutMs ?? 60_000;
+    this.#refundWaitMs = options.refundWaitMs ?? 10_000;
   }
 
   /** Connects to the configured Temporal (envconfig conventions); `close()` releases it. */
@@ -139,6 +165,7 @@ export class PaymentEngineClient {
       client: new Client({ connection, namespace: config.temporal.namespace }),
       partnerId: config.alipay.gateway.partner,
       taskQueue: config.temporal.taskQueue,
+      refundWaitMs: config.http.refundWaitMs,
     });
     engine.#ownedConnection = connection;
     return engine;
@@ -252,32 +279,33 @@ export class PaymentEngineClient {
     );
   }
 
-  /** Payments of a store from the visibility store (search attributes), most recent first. */
+  /**
+   * Payments of a store from the visibility store (search attributes), most recent first. Page
+   * tokens are the engine's own (bound to this listing, checked before Temporal sees them): a
+   * token that is not from a previous page of the same listing is refused at once.
+   */
   async listStorePayments(
     storeId: string,
     options: ListPaymentsOptions = {},
   ): Promise<PaymentPage> {
+    checkStoreId(storeId);
     const pageSize = options.pageSize ?? 20;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
       throw new InvalidRequestError('pageSize', 'must be an integer from 1 to 100');
     if (options.status !== undefined && !PAYMENT_STATUSES.includes(options.status))
       throw new InvalidRequestError('status', `must be one of ${PAYMENT_STATUSES.join(', ')}`);
-    const conditions = [
+    const query = [
       `WorkflowType = "PaymentWorkflow"`,
       `AlipayPartnerId = ${queryLiteral(this.partnerId)}`,
       `AlipayStoreId = ${queryLiteral(storeId)}`,
       ...(options.status ? [`PaymentStatus = ${queryLiteral(options.status)}`] : []),
-    ];
-    let nextPageToken: Uint8Array | undefined;
-    if (options.pageToken !== undefined) {
-      nextPageToken = Buffer.from(options.pageToken, 'base64url');
-      if (nextPageToken.length === 0)
-        throw new InvalidRequestError('pageToken', 'is not a token from a previous page');
-    }
-    const response = await this.#call(() =>
+    ].join(' AND ');
+    const nextPageToken =
+      options.pageToken === undefined ? undefined : readPageToken(options.pageToken, query);
+    const response = await this.#withDeadline(this.#queryTimeoutMs, () =>
       this.#client.workflowService.listWorkflowExecutions({
         namespace: this.#client.options.namespace,
-        query: conditions.join(' AND '),
+        query,
         pageSize,
         ...(nextPageToken ? { nextPageToken } : {}),
       }),
@@ -285,28 +313,59 @@ export class PaymentEngineClient {
     const token = response.nextPageToken;
     return {
       payments: (response.executions ?? []).map(summaryOfExecution),
-      ...(token && token.length > 0
-        ? { nextPageToken: Buffer.from(token).toString('base64url') }
-        : {}),
+      ...(token && token.length > 0 ? { nextPageToken: writePageToken(token, query) } : {}),
     };
   }
 
   /**
    * Refunds part or all of the remaining balance; answers the ledger entry. Idempotent by
-   * `refundId`: a repeat (also after a timeout) returns the first request's entry.
+   * `refundId`: a repeat with the same parameters (also after a timeout, or once the payment has
+   * finished) answers the first request's entry marked `replayed`; other parameters under a used
+   * ID are refused (`RequestRejectedError` CONFLICT, field `refundId`).
+   *
+   * Waits at most `refundWaitMs` for the outcome; a refund still running then is answered as its
+   * PENDING ledger entry (it goes on durably: see {@link getRefund}).
    */
-  async refund(outTradeNo: string, args: RefundArgs): Promise<RefundEntry> {
+  async refund(outTradeNo: string, args: RefundArgs): Promise<RefundAnswer> {
     checkRefundArgs(args);
     const handle = this.#paymentHandle(outTradeNo);
-    return this.#withDeadline(this.#updateTimeoutMs, () =>
-      handle.executeUpdate(refundPaymentUpdate, {
-        args: [args],
-        // Temporal deduplicates Updates by ID: a retried HTTP request joins the first one.
-        updateId: `refund/${args.refundId}`,
-      }),
-    ).catch(async (err) => {
+    const deadline = Date.now() + this.#refundWaitMs;
+    let update;
+    try {
+      // Each request is its own Update (never an ID derived from the refund ID alone): Temporal
+      // would answer a repeated Update ID from its record without running the validator, so a
+      // reused refund ID with another amount would get the first refund back instead of a 409.
+      // The workflow itself answers a repeat with the same parameters from its ledger.
+      update = await this.#client.connection.withDeadline(deadline, () =>
+        handle.startUpdate(refundPaymentUpdate, {
+          args: [args],
+          updateId: `refund/${args.refundId}/${randomUUID()}`,
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        }),
+      );
+    } catch (err) {
+      if (isFinishedError(err)) return this.#refundOfFinished(handle, outTradeNo, args);
       throw await this.#paymentUpdateError(err, handle, outTradeNo);
-    });
+    }
+    try {
+      return await this.#client.connection.withDeadline(deadline, () => update.result());
+    } catch (err) {
+      const translated = translate(err);
+      if (!(translated instanceof EngineUnavailableError)) throw translated;
+      // Still running (a slow Alipay): answer the ledger entry; the refund goes on durably.
+      const state = await this.getPayment(outTradeNo);
+      const entry = state.refunds.find((r) => r.refundId === args.refundId);
+      if (!entry) throw translated;
+      return entry;
+    }
+  }
+
+  /** One refund's ledger entry (`PENDING` while it runs). */
+  async getRefund(outTradeNo: string, refundId: string): Promise<RefundEntry> {
+    const state = await this.getPayment(outTradeNo);
+    const entry = state.refunds.find((r) => r.refundId === refundId);
+    if (!entry) throw new RefundNotFoundError(outTradeNo, refundId);
+    return entry;
   }
 
   /** CANCEL the whole payment (only on its GMT+8 payment day and before any refund). */
@@ -342,8 +401,7 @@ export class PaymentEngineClient {
   }
 
   #codeHandle(storeId: string, withFee: boolean): WorkflowHandle {
-    if (typeof storeId !== 'string' || !/^[\w-]{1,32}$/.test(storeId))
-      throw new InvalidRequestError('storeId', 'must be 1-32 letters, digits, _ or -');
+    checkStoreId(storeId);
     return this.#client.workflow.getHandle(qrCodeWorkflowId(this.partnerId, storeId, withFee));
   }
 
@@ -381,13 +439,40 @@ export class PaymentEngineClient {
       : translate(err);
   }
 
+  /**
+   * A refund asked of a payment whose workflow has finished (fully refunded, window over): the
+   * final state still answers. The same parameters under a used refund ID answer its entry as a
+   * replay; anything else is a conflict.
+   */
+  async #refundOfFinished(
+    handle: WorkflowHandle,
+    outTradeNo: string,
+    args: RefundArgs,
+  ): Promise<RefundAnswer> {
+    const state = await this.#withDeadline(this.#queryTimeoutMs, () =>
+      handle.query(paymentStateQuery),
+    ).catch((err) => {
+      throw this.#paymentError(err, outTradeNo);
+    });
+    const entry = state.refunds.find((r) => r.refundId === args.refundId);
+    if (!entry)
+      throw new RequestRejectedError('CONFLICT', `the payment is finished (${state.status})`);
+    if (!sameRefund(entry, args))
+      throw new RequestRejectedError(
+        'CONFLICT',
+        `refundId ${args.refundId} was already used with other parameters (${entry.amount} ${entry.currency})`,
+        'refundId',
+      );
+    return { ...entry, replayed: true };
+  }
+
   /** An Update on a finished payment is a conflict (window over, reversed), not "not found". */
   async #paymentUpdateError(
     err: unknown,
     handle: WorkflowHandle,
     outTradeNo: string,
   ): Promise<Error> {
-    if (err instanceof WorkflowNotFoundError || isCompletedError(err)) {
+    if (err instanceof WorkflowNotFoundError || isFinishedError(err)) {
       const status = await handle
         .query(paymentStateQuery)
         .then((s) => s.status)
@@ -410,9 +495,6 @@ export class PaymentEngineClient {
     }
   }
 }
-
-/** gRPC CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE: worth repeating later. */
-const UNAVAILABLE_CODES = new Set([1, 4, 8, 14]);
 
 /** Temporal's errors -> the client's; errors already typed pass through. */
 function translate(err: unknown): Error {
@@ -438,18 +520,45 @@ function translate(err: unknown): Error {
     }
     return new OperationFailedError(cause?.message ?? err.message);
   }
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
-    return new EngineUnavailableError('no answer in time; repeat the request to get its result');
-  if ((isGrpcServiceError(err) && UNAVAILABLE_CODES.has(err.code)) || isGrpcDeadlineError(err))
-    return new EngineUnavailableError(`Temporal: ${messageOf(err)}`, { cause: err });
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err))
+    return new EngineUnavailableError('no answer in time; repeat the request to get its result', {
+      cause: err,
+    });
+  // Any other trouble talking to Temporal (unreachable, the in-flight Update limit of a workflow
+  // (RESOURCE_EXHAUSTED), a failing visibility store...) is worth repeating later. The server's
+  // own text stays in `cause` (logged), never in the message a merchant sees.
+  if (err instanceof ServiceError || isGrpcServiceError(err))
+    return new EngineUnavailableError('Temporal is unavailable; repeat the request later', {
+      cause: err,
+    });
   return err instanceof Error ? err : new Error(String(err));
 }
 
-function isCompletedError(err: unknown): boolean {
-  return (
-    err instanceof Error &&
-    /already completed|workflow execution.*(completed|closed)/i.test(err.message)
-  );
+/** The workflow has already finished (Temporal answers so for Updates on a closed execution). */
+function isFinishedError(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (/already completed|workflow execution.*(completed|closed)/i.test(e.message)) return true;
+    if (isGrpcServiceError(e) && /already completed/i.test(e.details ?? '')) return true;
+  }
+  return false;
+}
+
+/** The same refund request as the ledger entry (the workflow validator's rule, in the client). */
+function sameRefund(entry: RefundEntry, args: RefundArgs): boolean {
+  if (entry.reversal) return false;
+  if (args.currency !== undefined && args.currency !== entry.currency) return false;
+  if ((entry.reason ?? '') !== (args.reason ?? '')) return false;
+  try {
+    return parseMoney(args.amount, entry.currency).minor === entry.amountMinor;
+  } catch {
+    return false;
+  }
+}
+
+/** Store IDs as the engine accepts them (also what makes a safe visibility query). */
+function checkStoreId(storeId: string): void {
+  if (typeof storeId !== 'string' || !/^[\w-]{1,32}$/.test(storeId))
+    throw new InvalidRequestError('storeId', 'must be 1-32 letters, digits, _ or -');
 }
 
 async function isFinished(handle: WorkflowHandle): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { GATEWAY_URLS, type GatewayConfig, type SignType } from './alipay';
 import type { MerchantHookConfig } from './activities/deps';
@@ -8,6 +9,7 @@ import {
   DEFAULT_SANDBOX_PARTNER,
   DEFAULT_SANDBOX_PORT,
 } from './sandbox/defaults';
+import { keysFromEnv, parseKeysFile, type ApiKey } from './server/api-keys';
 
 /**
  * The engine's configuration: read from the environment once, at start-up, validated as a whole
@@ -40,8 +42,23 @@ export interface EngineConfig {
   http: {
     host: string;
     port: number;
-    /** Bearer keys accepted by the merchant API (any of them). */
+    /** The `MERCHANT_API_KEYS` keys as given (all, read-write); printed by `npm start`. */
     merchantApiKeys: string[];
+    /** Every key the merchant API accepts: the env keys and the keys file's, as digests. */
+    apiKeys: ApiKey[];
+    /** `MERCHANT_API_KEYS_FILE`, when set. */
+    apiKeysFile?: string;
+    /** The operator listener (`/metrics`, `/readyz`): loopback by default. */
+    adminHost: string;
+    adminPort: number;
+    /** Merchant API requests per minute and key (a key of the keys file may set its own). */
+    rateLimitPerMinute: number;
+    /** Largest QR picture drawn, in pixels. */
+    qrMaxSize: number;
+    /** Worker threads that draw QR pictures (off the event loop). */
+    qrRenderThreads: number;
+    /** How long a refund request waits for Alipay before it answers 202 with the refund's URL. */
+    refundWaitMs: number;
     /** True when the keys are the embedded sandbox default (never with a real gateway). */
     defaultApiKey: boolean;
     /** Largest notification body accepted (Alipay's are a few hundred bytes). */
@@ -98,6 +115,7 @@ export const DEFAULT_NOTIFY_URL = `http://127.0.0.1:${DEFAULT_HTTP_PORT}/alipay/
 /** The merchant API key of the embedded sandbox set-up; refused with a real gateway. */
 export const DEFAULT_SANDBOX_API_KEY = 'sandbox-merchant-api-key';
 export const DEFAULT_RUNTIME_METRICS_ADDRESS = '127.0.0.1:9464';
+export const DEFAULT_ADMIN_PORT = 8081;
 const MIN_API_KEY_LENGTH = 16;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -142,6 +160,18 @@ export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
     'MERCHANT_API_KEYS',
     `comma-separated bearer keys of the merchant API, ${MIN_API_KEY_LENGTH}+ characters each (default with the sandbox: ${DEFAULT_SANDBOX_API_KEY}; required with ALIPAY_GATEWAY_URL)`,
   ],
+  [
+    'MERCHANT_API_KEYS_FILE',
+    'JSON file of scoped merchant API keys (SHA-256 digests; see README "Merchant API keys")',
+  ],
+  [
+    'ADMIN_HOST / ADMIN_PORT',
+    `operator listener for /metrics and /readyz (default 127.0.0.1 / ${DEFAULT_ADMIN_PORT})`,
+  ],
+  ['API_RATE_LIMIT_PER_MINUTE', 'merchant API requests per minute and key (default 600)'],
+  ['QR_MAX_SIZE', 'largest QR picture drawn, pixels (default 2048)'],
+  ['QR_RENDER_THREADS', 'worker threads drawing QR pictures (default: cores - 1, 1 to 4)'],
+  ['REFUND_WAIT_MS', 'how long a refund request waits before answering 202 (default 10000)'],
   ['NOTIFY_MAX_BYTES', 'largest notification body accepted (default 16384)'],
   [
     'TEMPORAL_METRICS_ADDRESS',
@@ -302,8 +332,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     .split(',')
     .map((key) => key.trim())
     .filter((key) => key !== '');
-  if (merchantApiKeys.length === 0)
-    problems.push('MERCHANT_API_KEYS is required when ALIPAY_GATEWAY_URL is set');
+  const apiKeysFile = get('MERCHANT_API_KEYS_FILE');
+  const apiKeys = keysFromEnv(merchantApiKeys);
+  if (apiKeysFile !== undefined) {
+    try {
+      const parsed = parseKeysFile(readFileSync(apiKeysFile, 'utf8'), 'MERCHANT_API_KEYS_FILE');
+      problems.push(...parsed.problems);
+      apiKeys.push(...parsed.keys);
+    } catch (err) {
+      problems.push(`MERCHANT_API_KEYS_FILE=${apiKeysFile}: ${(err as Error).message}`);
+    }
+  }
+  if (merchantApiKeys.length === 0 && apiKeysFile === undefined)
+    problems.push(
+      'MERCHANT_API_KEYS or MERCHANT_API_KEYS_FILE is required when ALIPAY_GATEWAY_URL is set',
+    );
   if (merchantApiKeys.some((key) => key.length < MIN_API_KEY_LENGTH))
     problems.push(`MERCHANT_API_KEYS: every key needs at least ${MIN_API_KEY_LENGTH} characters`);
   if (!embeddedSandbox && merchantApiKeys.includes(DEFAULT_SANDBOX_API_KEY))
@@ -324,6 +367,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     defaultApiKey: apiKeysSetting === undefined && embeddedSandbox,
     notifyMaxBytes: int('NOTIFY_MAX_BYTES', 16_384, 1024, 1_048_576),
     apiMaxBytes: 65_536,
+    apiKeys,
+    ...(apiKeysFile !== undefined ? { apiKeysFile } : {}),
+    adminHost: get('ADMIN_HOST') ?? '127.0.0.1',
+    adminPort: int('ADMIN_PORT', DEFAULT_ADMIN_PORT, 0, 65535),
+    rateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    qrMaxSize: int('QR_MAX_SIZE', 2048, 64, 4096),
+    // One core stays with the event loop (it acknowledges Alipay's notifications).
+    qrRenderThreads: int(
+      'QR_RENDER_THREADS',
+      Math.min(4, Math.max(1, availableParallelism() - 1)),
+      1,
+      16,
+    ),
+    refundWaitMs: int('REFUND_WAIT_MS', 10_000, 100, 120_000),
   };
 
   if (problems.length > 0 || !connect) throw new ConfigError(problems);

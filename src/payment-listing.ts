@@ -1,5 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { InvalidRequestError } from './client-errors';
 import { formatMinor } from './money';
 import type { PaymentStatus } from './workflows/payment-types';
 
@@ -87,4 +89,43 @@ function isoOf(ts: RawExecution['startTime']): string | undefined {
 /** A visibility query string literal: quotes and backslashes escaped. */
 export function queryLiteral(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Bytes of the check that starts every page token the engine hands out. */
+const TOKEN_CHECK_BYTES = 16;
+/** Visibility tokens are small (a few dozen bytes); anything far larger is not one of ours. */
+const MAX_TOKEN_CHARS = 2048;
+
+/**
+ * The engine's page token: Temporal's opaque token behind a check bound to the listing's query.
+ * Garbage, a truncated token or a token of another store's listing is refused with a 400 before
+ * it reaches Temporal (whose visibility store would fail slowly on it, with an internal error).
+ * The check is integrity, not secrecy: the store is authorised separately on every request.
+ */
+export function writePageToken(raw: Uint8Array, query: string): string {
+  return Buffer.concat([tokenCheck(raw, query), raw]).toString('base64url');
+}
+
+/** The Temporal token inside one of ours; `InvalidRequestError` (field `pageToken`) otherwise. */
+export function readPageToken(token: string, query: string): Uint8Array {
+  const refuse = () =>
+    new InvalidRequestError('pageToken', 'is not a token from a previous page of this listing');
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS || !/^[\w-]+$/.test(token))
+    throw refuse();
+  const bytes = Buffer.from(token, 'base64url');
+  if (bytes.length <= TOKEN_CHECK_BYTES) throw refuse();
+  const raw = bytes.subarray(TOKEN_CHECK_BYTES);
+  if (!timingSafeEqual(bytes.subarray(0, TOKEN_CHECK_BYTES), tokenCheck(raw, query)))
+    throw refuse();
+  return raw;
+}
+
+function tokenCheck(raw: Uint8Array, query: string): Buffer {
+  return createHash('sha256')
+    .update('alipay-qr-engine page token\0')
+    .update(query, 'utf8')
+    .update('\0')
+    .update(raw)
+    .digest()
+    .subarray(0, TOKEN_CHECK_BYTES);
 }

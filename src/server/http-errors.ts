@@ -5,6 +5,7 @@ import {
   OperationFailedError,
   PaymentNotFoundError,
   QrCodeNotFoundError,
+  RefundNotFoundError,
   RequestRejectedError,
 } from '../client-errors';
 import { EngineError } from '../errors';
@@ -34,13 +35,19 @@ export class HttpRequestError extends EngineError {
 
 /**
  * Maps the client's typed errors to HTTP: 400 malformed input (names the field), 401 no key,
- * 404 unknown payment or code, 409 refused by the current state, 422 refused as invalid by the
- * workflow, 502 Alipay refused, 503 Temporal unreachable or slow (repeat the same request).
+ * 403 a read-only key writing, 404 unknown (or outside the key's scope) payment, refund, code or
+ * store, 409 refused by the current state, 422 refused as invalid by the workflow, 429 too many
+ * requests, 502 Alipay refused, 503 Temporal unreachable or slow (repeat the same request).
  */
 export function statusOf(err: unknown): number {
   if (err instanceof HttpRequestError) return err.status;
   if (err instanceof InvalidRequestError) return 400;
-  if (err instanceof PaymentNotFoundError || err instanceof QrCodeNotFoundError) return 404;
+  if (
+    err instanceof PaymentNotFoundError ||
+    err instanceof QrCodeNotFoundError ||
+    err instanceof RefundNotFoundError
+  )
+    return 404;
   if (err instanceof RequestRejectedError) return err.kind === 'INVALID' ? 422 : 409;
   if (err instanceof OperationFailedError) return 502;
   if (err instanceof EngineUnavailableError) return 503;
@@ -83,12 +90,32 @@ export function apiErrorHandler(
 ): FastifyReply {
   const status = statusOf(err);
   if (status >= 500) {
+    // The backend's own words (SQL errors, gRPC details) go to the log, never to the client.
+    const cause = err instanceof Error ? err.cause : undefined;
     req.log.error(
-      { err: err instanceof Error ? err.message : String(err), status },
+      {
+        err: err instanceof Error ? err.message : String(err),
+        ...(cause !== undefined ? { cause: causeText(cause) } : {}),
+        status,
+      },
       'request failed',
     );
   }
   if (err instanceof EngineUnavailableError) void reply.header('retry-after', '5');
   if (status === 401) void reply.header('www-authenticate', 'Bearer realm="alipay-qr-engine"');
   return reply.code(status).send(errorBody(err, status));
+}
+
+function causeText(cause: unknown): string {
+  const parts: string[] = [];
+  for (let c: unknown = cause; c !== undefined && parts.length < 4;) {
+    if (!(c instanceof Error)) {
+      parts.push(String(c));
+      break;
+    }
+    const details = (c as { details?: unknown }).details;
+    parts.push(typeof details === 'string' && details !== '' ? details : c.message);
+    c = c.cause;
+  }
+  return parts.join(' <- ');
 }

@@ -4,12 +4,17 @@ import { PaymentEngineClient } from '../client';
 import { loadConfig, type EngineConfig } from '../config';
 import { EngineMetrics } from '../observability/metrics';
 import { installRuntime } from '../observability/runtime';
-import { buildHttpService } from './app';
+import { buildAdminService, buildHttpService } from './app';
+import { QrRenderer } from './qr-image';
 
 export interface HttpService {
   app: FastifyInstance;
   /** `http://host:port` the service listens on. */
   url: string;
+  /** The operator listener: `/metrics`, `/readyz`. */
+  admin: FastifyInstance;
+  /** `http://host:port` of the operator listener. */
+  adminUrl: string;
   engine: PaymentEngineClient;
   close(): Promise<void>;
 }
@@ -20,6 +25,8 @@ export interface HttpServiceOptions {
   /** An already connected client (tests); otherwise one is connected from the config. */
   engine?: PaymentEngineClient;
   logLevel?: EngineConfig['observability']['logLevel'] | 'silent';
+  /** Where log lines go (default stdout). */
+  logStream?: { write(line: string): void };
 }
 
 /**
@@ -32,37 +39,57 @@ export async function startHttpService(
 ): Promise<HttpService> {
   const gateway = new AlipayGateway(config.alipay.gateway);
   const engine = options.engine ?? (await PaymentEngineClient.connect(config));
+  const { http } = config;
+  const qr = new QrRenderer({ threads: http.qrRenderThreads });
+  const logging = {
+    logLevel: options.logLevel ?? config.observability.logLevel,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+  };
+  const metrics = options.metrics ? { metrics: options.metrics } : {};
   const app = buildHttpService({
     engine,
     gateway,
     taskQueue: config.temporal.taskQueue,
     payments: config.payments,
-    merchantApiKeys: config.http.merchantApiKeys,
-    notifyMaxBytes: config.http.notifyMaxBytes,
-    apiMaxBytes: config.http.apiMaxBytes,
-    logLevel: options.logLevel ?? config.observability.logLevel,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
+    apiKeys: http.apiKeys,
+    notifyMaxBytes: http.notifyMaxBytes,
+    apiMaxBytes: http.apiMaxBytes,
+    rateLimitPerMinute: http.rateLimitPerMinute,
+    qr,
+    qrMaxSize: http.qrMaxSize,
+    ...logging,
+    ...metrics,
   });
-  try {
-    await app.listen({ host: config.http.host, port: config.http.port });
-  } catch (err) {
+  const admin = buildAdminService({ temporal: engine.temporal, gateway, ...logging, ...metrics });
+  const release = async () => {
+    await app.close();
+    await admin.close();
+    await qr.close();
     await gateway.close();
     if (!options.engine) await engine.close();
+  };
+  try {
+    await app.listen({ host: http.host, port: http.port });
+    await admin.listen({ host: http.adminHost, port: http.adminPort });
+  } catch (err) {
+    await release();
     throw err;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.http.port;
-  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   return {
     app,
-    url: `http://${host}:${port}`,
+    url: urlOf(app, http.host),
+    admin,
+    adminUrl: urlOf(admin, http.adminHost),
     engine,
-    async close() {
-      await app.close();
-      await gateway.close();
-      if (!options.engine) await engine.close();
-    },
+    close: release,
   };
+}
+
+function urlOf(app: FastifyInstance, configuredHost: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const host = configuredHost.includes(':') ? `[${configuredHost}]` : configuredHost;
+  return `http://${host}:${port}`;
 }
 
 /** `npm run server`: the HTTP service alone (workers run elsewhere, e.g. `npm run worker`). */
@@ -77,7 +104,9 @@ async function main(): Promise<void> {
     countPaymentsByStatus: () => engine.countPaymentsByStatus(),
   });
   const service = await startHttpService(config, { metrics, engine });
-  console.log(JSON.stringify({ msg: 'http service started', url: service.url }));
+  console.log(
+    JSON.stringify({ msg: 'http service started', url: service.url, admin: service.adminUrl }),
+  );
   const stop = () =>
     void service
       .close()

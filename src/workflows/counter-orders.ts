@@ -163,8 +163,10 @@ export class CounterOrders {
         return invalid(`${field} must be a string when given`, field);
       }
     }
-    if (fields.paidAt !== undefined && !Number.isSafeInteger(fields.paidAt))
-      return invalid('paidAt must be epoch milliseconds when given', 'paidAt');
+    for (const field of ['paidAt', 'arrivedAt'] as const) {
+      if (fields[field] !== undefined && !Number.isSafeInteger(fields[field]))
+        return invalid(`${field} must be epoch milliseconds when given`, field);
+    }
     return undefined;
   }
 
@@ -202,7 +204,13 @@ export class CounterOrders {
     const codeActive = codeStatus === 'ACTIVE';
     if (!codeActive) return { codeMatches: true, codeActive, codeStatus };
     this.dropExpired(at);
-    const paidAt = req.paidAt ?? at;
+    const paidAt = req.paidAt ?? req.arrivedAt ?? at;
+    // The latest moment the customer can have paid: Alipay's time has whole seconds, and the
+    // notification cannot have arrived before the payment.
+    const paidBy = Math.min(
+      req.arrivedAt ?? at,
+      req.paidAt !== undefined ? req.paidAt + PAID_AT_RESOLUTION_MS - 1 : Infinity,
+    );
     const knownThen = (order: CounterOrder) =>
       order.registeredAt <= paidAt + ORDER_CLOCK_TOLERANCE_MS;
     const minor = parseAmount(req.amount, req.currency);
@@ -225,10 +233,9 @@ export class CounterOrders {
       return { codeMatches: true, codeActive, codeStatus };
     const liveThen: CounterOrder[] = [
       ...this.state.pendingOrders.filter(knownThen),
-      // Alipay's times have whole seconds: an order closed within the second of the payment
-      // counts as live then (payments race each other at a busy till far more often than a
-      // walk-in follows an order's payment within the same second).
-      ...(this.state.closedOrders ?? []).filter((o) => knownThen(o) && paidAt < o.closedAt),
+      // Closed after the customer paid for sure; an order closed maybe before is not held
+      // against a payment (a walk-in right after an order was paid keeps its money).
+      ...(this.state.closedOrders ?? []).filter((o) => knownThen(o) && paidBy < o.closedAt),
     ];
     const [oldest] = liveThen.sort((a, b) => a.registeredAt - b.registeredAt);
     if (!oldest) return { codeMatches: true, codeActive, codeStatus };
@@ -258,6 +265,9 @@ export class CounterOrders {
     if (closed.length > MAX_CLOSED_ORDERS) closed.splice(0, closed.length - MAX_CLOSED_ORDERS);
   }
 }
+
+/** The precision of Alipay's payment and notification times. */
+const PAID_AT_RESOLUTION_MS = 1000;
 
 const isId = (v: unknown): v is string =>
   typeof v === 'string' && v.trim() !== '' && v.length <= 64;

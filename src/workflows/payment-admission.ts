@@ -73,6 +73,7 @@ export async function askStoreCode(
     outTradeNo: n.outTradeNo,
     replyTo: workflowInfo().workflowId,
     ...(paidAt !== undefined ? { paidAt } : {}),
+    arrivedAt: workflowInfo().startTime.getTime(),
     ...(n.qrcode ? { qrcode: n.qrcode } : {}),
     ...(amount ? { amount } : {}),
     ...(currency ? { currency } : {}),

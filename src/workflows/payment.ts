@@ -377,7 +377,10 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     const { minor, existing } = refuseIfInvalid(() => book.checkRefund(req));
     if (existing) {
       await condition(() => existing.status !== 'PENDING');
-      return existing;
+      // A copy marked as a replay (the same request again): the caller learns nothing new was
+      // sent. Only the answer changes, no command, so no patch is needed.
+      const replay = { ...existing, replayed: true };
+      return replay;
     }
     const entry = book.reserveRefund(req, minor);
     // Versioned: entries of runs recorded before it sent the merchant's ID itself.

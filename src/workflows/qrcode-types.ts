@@ -108,6 +108,11 @@ export interface PaymentAdmissionRequest {
    * orders live when the request is processed. Absent: the processing time.
    */
   paidAt?: number;
+  /**
+   * When the payment's first notification reached Temporal (epoch ms, Temporal's clock, like the
+   * code's): the customer paid no later than this.
+   */
+  arrivedAt?: number;
   /** The paid code, when the notification names it. */
   qrcode?: string;
   /** The paid amount (decimal in major units) and currency, when the notification has them. */

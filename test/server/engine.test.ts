@@ -215,6 +215,41 @@ describe('payments', () => {
     assert.equal(stack.sandbox.state.findTrade(outTradeNo)!['refunded_minor'], 0);
   });
 
+  it('listing: malformed store IDs and page tokens are a 400 at once, tokens are bound to their listing', async () => {
+    const nul = await stack.api('GET', '/v1/stores/%00/payments');
+    assert.equal(nul.status, 400, JSON.stringify(nul.json));
+    assert.equal(nul.json.error.field, 'storeId');
+    const garbage = await stack.api('GET', `/v1/stores/${STORE}/payments?pageToken=AAAA`);
+    assert.equal(garbage.status, 400, JSON.stringify(garbage.json));
+    assert.equal(garbage.json.error.field, 'pageToken');
+    const quote = await stack.api('GET', `/v1/stores/${STORE}/payments?pageToken=%22%3B--`);
+    assert.equal(quote.status, 400);
+    for (const res of [nul, garbage, quote])
+      assert.doesNotMatch(JSON.stringify(res.json), /sql|syntax|token.*decode|grpc/i);
+    // A real token pages on; the same token on another store's listing is refused.
+    const first = await eventually(async () => {
+      const page = await stack.api('GET', `/v1/stores/${STORE}/payments?pageSize=1`);
+      return page.json.nextPageToken ? page.json : undefined;
+    }, 'a first page with a next token');
+    const token = encodeURIComponent(first.nextPageToken);
+    const second = await stack.api(
+      'GET',
+      `/v1/stores/${STORE}/payments?pageSize=1&pageToken=${token}`,
+    );
+    assert.equal(second.status, 200, JSON.stringify(second.json));
+    assert.equal(second.json.payments.length, 1);
+    assert.notEqual(second.json.payments[0].outTradeNo, first.payments[0].outTradeNo);
+    const elsewhere = await stack.api(
+      'GET',
+      `/v1/stores/S-OTHER/payments?pageSize=1&pageToken=${token}`,
+    );
+    assert.equal(elsewhere.status, 400);
+    assert.equal(elsewhere.json.error.field, 'pageToken');
+    const pageSize = await stack.api('GET', `/v1/stores/${STORE}/payments?pageSize=1000`);
+    assert.equal(pageSize.status, 400);
+    assert.equal(pageSize.json.error.field, 'pageSize');
+  });
+
   it('cancel on the payment day through the API; a second cancel is a 409', async () => {
     const { outTradeNo } = await customerPays('4.00');
     await paymentReaches(outTradeNo, (s) => s.status === 'PAID');
@@ -319,7 +354,7 @@ describe('notifications', () => {
       body: `notify_id=1&body=${'x'.repeat(20_000)}`,
     });
     assert.equal(huge.status, 413);
-    const metrics = await (await fetch(`${stack.http.url}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.http.adminUrl}/metrics`)).text();
     assert.match(
       metrics,
       /alipay_engine_notifications_rejected_total\{reason="BAD_SIGNATURE"\} [1-9]/,
@@ -329,18 +364,83 @@ describe('notifications', () => {
 });
 
 describe('operations', () => {
-  it('health, readiness and metrics', async () => {
+  it('health on both listeners; readiness and metrics on the admin listener only', async () => {
     assert.equal((await fetch(`${stack.http.url}/healthz`)).status, 200);
-    const ready = await fetch(`${stack.http.url}/readyz`);
+    assert.equal((await fetch(`${stack.http.adminUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${stack.http.url}/metrics`)).status, 404);
+    assert.equal((await fetch(`${stack.http.url}/readyz`)).status, 404);
+    assert.notEqual(new URL(stack.http.adminUrl).port, new URL(stack.http.url).port);
+    const ready = await fetch(`${stack.http.adminUrl}/readyz`);
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as { checks: { temporal: { ok: boolean } } };
     assert.equal(body.checks.temporal.ok, true);
-    const metrics = await (await fetch(`${stack.http.url}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.http.adminUrl}/metrics`)).text();
     assert.match(metrics, /alipay_engine_notifications_received_total [1-9]/);
     assert.match(
       metrics,
       /alipay_engine_gateway_calls_total\{service="QUERY",outcome="ok"\} [1-9]/,
     );
     assert.match(metrics, /alipay_engine_payments\{status="PAID"\} [1-9]/);
+  });
+});
+
+describe('API description', () => {
+  it('serves the OpenAPI 3 document generated from the routes, and a reference page, without a key', async () => {
+    const res = await fetch(`${stack.http.url}/v1/openapi.json`);
+    assert.equal(res.status, 200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: Array<{ name: string; in: string }>;
+            requestBody?: unknown;
+            responses: Record<string, unknown>;
+          }
+        >
+      >;
+      components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+    };
+    assert.match(doc.openapi, /^3\./);
+    const refunds = doc.paths['/v1/payments/{outTradeNo}/refunds']?.post;
+    assert.ok(refunds, Object.keys(doc.paths).join(', '));
+    assert.ok(refunds.requestBody);
+    assert.ok(refunds.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'));
+    assert.deepEqual(Object.keys(refunds.responses).sort(), [
+      '201',
+      '202',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '422',
+      '429',
+      '502',
+      '503',
+    ]);
+    for (const path of [
+      '/v1/codes',
+      '/v1/stores/{storeId}/payments',
+      '/v1/payments/{outTradeNo}/refunds/{refundId}',
+    ])
+      assert.ok(doc.paths[path], path);
+    for (const name of ['Payment', 'Refund', 'Code', 'Error'])
+      assert.ok(doc.components.schemas[name], name);
+    assert.ok(doc.components.securitySchemes.bearer);
+    // The notification receiver and the probes are not part of the merchant API.
+    assert.equal(doc.paths['/alipay/notify'], undefined);
+    assert.equal(doc.paths['/healthz'], undefined);
+    const page = await fetch(`${stack.http.url}/v1/docs/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /swagger-ui/i);
+  });
+
+  it('rejects a QR picture over the size cap with a 400 naming size', async () => {
+    const big = await stack.api('GET', `/v1/stores/${STORE}/codes/no-fee/qr.png?size=4096`);
+    assert.equal(big.status, 400);
+    assert.equal(big.json.error.field, 'size');
   });
 });

@@ -48,6 +48,10 @@ export async function startStack(options: {
   nativeConnection: NativeConnection;
   taskQueue: string;
   sandbox?: SandboxOptions;
+  /** Extra settings (keys file, refund wait…), as the environment would give them. */
+  env?: Record<string, string>;
+  /** Log lines of the HTTP service (default: none). */
+  logStream?: { write(line: string): void };
 }): Promise<Stack> {
   const sandbox = await startSandbox({ ...options.sandbox });
   const env = {
@@ -55,8 +59,10 @@ export async function startStack(options: {
     ENGINE_TASK_QUEUE: options.taskQueue,
     SANDBOX_PORT: String(new URL(sandbox.url).port),
     HTTP_PORT: '0',
+    ADMIN_PORT: '0',
     TEMPORAL_METRICS_ADDRESS: 'off',
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const base = loadConfig(env);
   const connection = await Connection.connect({ address: options.temporalAddress });
@@ -64,11 +70,18 @@ export async function startStack(options: {
     client: new Client({ connection, namespace: base.temporal.namespace }),
     partnerId: base.alipay.gateway.partner,
     taskQueue: options.taskQueue,
+    refundWaitMs: base.http.refundWaitMs,
   });
   const metrics = new EngineMetrics({
     countPaymentsByStatus: () => engine.countPaymentsByStatus(),
   });
-  const http = await startHttpService(base, { engine, metrics, logLevel: 'silent' });
+  const http = await startHttpService(base, {
+    engine,
+    metrics,
+    ...(options.logStream
+      ? { logLevel: 'info', logStream: options.logStream }
+      : { logLevel: 'silent' }),
+  });
   // The code's notify_url is this service's receiver: known once it listens.
   const config = loadConfig({ ...env, ALIPAY_NOTIFY_URL: `${http.url}/alipay/notify` });
   let { worker, run } = await createWorker(config, options.nativeConnection, { metrics });

@@ -91,7 +91,9 @@ describe('config', () => {
         err.problems.some((p) => p.startsWith('ALIPAY_MD5_KEY')) &&
         err.problems.some((p) => p.startsWith('REFUND_WINDOW_DAYS')) &&
         err.problems.some((p) => p.startsWith('MERCHANT_HOOK_SECRET')) &&
-        err.problems.some((p) => p.startsWith('MERCHANT_API_KEYS is required')),
+        err.problems.some((p) =>
+          p.startsWith('MERCHANT_API_KEYS or MERCHANT_API_KEYS_FILE is required'),
+        ),
     );
   });
 
