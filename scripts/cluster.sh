@@ -246,19 +246,16 @@ register_namespace() {
   fi
   # A new namespace takes a moment to be visible to every frontend cache.
   wait_for 60 "namespace $NAMESPACE" namespace_visible || die "namespace $NAMESPACE not visible after 60 s"
-  local have sa type names
+  local have sa missing=()
   have=$(temporal_cli operator search-attribute list -n "$NAMESPACE" -o json)
-  # One create per type: this CLI's --type is a single value for all the --name flags of a call.
-  for type in Keyword Int Datetime; do
-    names=()
-    for sa in "${SEARCH_ATTRIBUTES[@]}"; do
-      [ "${sa#*:}" = "$type" ] || continue
-      grep -q "\"${sa%%:*}\"" <<<"$have" || names+=(--name "${sa%%:*}")
-    done
-    [ ${#names[@]} -gt 0 ] || continue
-    log "registering $((${#names[@]} / 2)) $type search attributes"
-    temporal_cli operator search-attribute create -n "$NAMESPACE" --type "$type" "${names[@]}" >/dev/null
+  for sa in "${SEARCH_ATTRIBUTES[@]}"; do
+    # --name and --type pair up in order (one --type for several names registers only the first).
+    grep -q "\"${sa%%:*}\"" <<<"$have" || missing+=(--name "${sa%%:*}" --type "${sa#*:}")
   done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "registering $((${#missing[@]} / 4)) search attributes"
+    temporal_cli operator search-attribute create -n "$NAMESPACE" "${missing[@]}" >/dev/null
+  fi
 }
 
 cmd_up() {
@@ -293,31 +290,44 @@ cmd_up() {
   log "serving at $ADDRESS (namespace $NAMESPACE) in $((SECONDS - started)) s"
 }
 
-stop_service() { # <service>
-  local pid
-  pid=$(pid_of "$1")
-  [ -n "$pid" ] || { rm -f "$RUN/$1.pid"; return 0; }
-  log "stopping $1 (PID $pid)"
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ $SECONDS -ge $deadline ]; then log "$1 ignored SIGTERM for 30 s: SIGKILL"; kill -KILL "$pid"; fi
-    sleep 0.2
+stop_services() { # <service...>: SIGTERM to all, then wait (SIGKILL after 30 s)
+  local svc pid pids=()
+  for svc in "$@"; do
+    pid=$(pid_of "$svc")
+    rm -f "$RUN/$svc.pid"
+    [ -n "$pid" ] || continue
+    log "stopping $svc (PID $pid)"
+    kill -TERM "$pid" && pids+=("$pid")
   done
-  rm -f "$RUN/$1.pid"
+  local deadline=$((SECONDS + 30))
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ $SECONDS -ge $deadline ]; then log "PID $pid ignored SIGTERM for 30 s: SIGKILL"; kill -KILL "$pid"; fi
+      sleep 0.2
+    done
+  done
 }
 
 cmd_down() {
-  local i
-  # Front door first, so no new work arrives while the others drain.
-  for i in frontend worker matching history; do stop_service "$i"; done
+  stop_services "${SERVICES[@]}"
   if [ -d "$PGDATA" ]; then pg_down; fi
+}
+
+# PostgreSQL's processes share its buffers: their RSS would count them once per process.
+pg_pss() {
+  local p kb=0 pm
+  pm=$(head -1 "$PGDATA/postmaster.pid")
+  for p in $pm $(pgrep -P "$pm"); do
+    kb=$((kb + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
+  done
+  echo "$((kb / 1024)) MiB"
 }
 
 rss_mib() { awk '/^VmRSS/ { printf "%d MiB", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
 
 cmd_status() {
   local ok=0 s pid
+  PGBIN=$(pg_bin)
   printf '%-10s %-8s %-9s %-8s %s\n' SERVICE PID RSS JOINED METRICS
   for s in "${SERVICES[@]}"; do
     pid=$(pid_of "$s")
@@ -328,11 +338,9 @@ cmd_status() {
     joined "$s" && j=yes || ok=1
     printf '%-10s %-8s %-9s %-8s %s\n' "$s" "$pid" "$(rss_mib "$pid")" "$j" "http://127.0.0.1:$(metrics_port "$s")/metrics"
   done
-  PGBIN=$(pg_bin)
   if pg_running; then
-    local pg_rss
-    pg_rss=$(ps -o rss= -u postgres 2>/dev/null | awk '{ s += $1 } END { printf "%d MiB", s / 1024 }')
-    printf '%-10s %-8s %-9s %s\n' postgres "$(head -1 "$PGDATA/postmaster.pid")" "$pg_rss" "127.0.0.1:$CLUSTER_PG_PORT (RSS summed over its processes)"
+    printf '%-10s %-8s %-9s %s\n' postgres "$(head -1 "$PGDATA/postmaster.pid")" "$(pg_pss)" \
+      "127.0.0.1:$CLUSTER_PG_PORT (PSS summed over its $(($(pgrep -c -P "$(head -1 "$PGDATA/postmaster.pid")") + 1)) processes)"
   else
     printf '%-10s %-8s\n' postgres down; ok=1
   fi

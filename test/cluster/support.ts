@@ -35,22 +35,15 @@ export function clusterPid(service: ClusterService): number | undefined {
   return rssMiB(pid) === undefined ? undefined : pid;
 }
 
-/** RSS (MiB) of the four services and of PostgreSQL (summed over its processes). */
+/** RSS (MiB) of the four services, and PostgreSQL's PSS summed over its processes (they share
+ *  their buffers, so RSS would count those once per process). */
 export async function clusterRss(): Promise<Record<string, number | undefined>> {
   const rss: Record<string, number | undefined> = {};
   for (const s of CLUSTER_SERVICES) {
     const pid = clusterPid(s);
     rss[s] = pid === undefined ? undefined : rssMiB(pid);
   }
-  const { stdout } = await run('ps', ['-o', 'rss=', '-C', 'postgres']).catch(() => ({
-    stdout: '',
-  }));
-  const kb = stdout
-    .split('\n')
-    .map(Number)
-    .filter((n) => n > 0)
-    .reduce((a, b) => a + b, 0);
-  rss.postgres = Math.round(kb / 1024);
+  rss.postgres = postgresPss();
   return rss;
 }
 
@@ -145,4 +138,28 @@ export async function pool<I, O>(
 export function gmt8Midnight(now = Date.now()): string {
   const day = new Date(now + 8 * 3600_000).toISOString().slice(0, 10);
   return `${day}T00:00:00+08:00`;
+}
+
+function postgresPss(): number | undefined {
+  try {
+    const postmaster = Number(
+      readFileSync(
+        path.join(REPO, '.data', 'cluster', 'pg', 'data', 'postmaster.pid'),
+        'utf8',
+      ).split('\n')[0],
+    );
+    const children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    let kb = 0;
+    for (const pid of [postmaster, ...children]) {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      kb += m ? Number(m[1]) : 0;
+    }
+    return Math.round(kb / 1024);
+  } catch {
+    return undefined;
+  }
 }
