@@ -222,10 +222,13 @@ export async function stopProcess(
   rmSync(pidFile(dir, spec.name), { force: true });
 }
 
-/** Sandbox first (the workers' key self-test does not need it, but the first CREATE does). */
+/** The sandbox first (the first CREATE needs it), then the HTTP services and workers together. */
 export async function layoutUp(layout: Layout): Promise<Map<string, number>> {
   const pids = new Map<string, number>();
-  for (const spec of layout.processes) pids.set(spec.name, await startProcess(layout.dir, spec));
+  const start = async (spec: ProcessSpec) =>
+    pids.set(spec.name, await startProcess(layout.dir, spec));
+  for (const spec of layout.processes.filter((p) => p.role === 'sandbox')) await start(spec);
+  await Promise.all(layout.processes.filter((p) => p.role !== 'sandbox').map(start));
   return pids;
 }
 

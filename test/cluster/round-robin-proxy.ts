@@ -14,7 +14,10 @@ export interface RoundRobinProxy {
   close(): Promise<void>;
 }
 
-export async function startRoundRobinProxy(backends: readonly string[]): Promise<RoundRobinProxy> {
+export async function startRoundRobinProxy(
+  backends: readonly string[],
+  port: number,
+): Promise<RoundRobinProxy> {
   const acknowledged = new Map(backends.map((b) => [b, 0]));
   let next = 0;
   const server = http.createServer((req, res) => {
@@ -59,10 +62,12 @@ export async function startRoundRobinProxy(backends: readonly string[]): Promise
       attempt(0);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     acknowledged,
     close: () =>
       new Promise<void>((resolve) => {
