@@ -104,10 +104,13 @@ pg_bin() {
   local dir=/usr/lib/postgresql/$PG_MAJOR/bin
   if [ ! -x "$dir/postgres" ]; then
     log "PostgreSQL $PG_MAJOR not found in $dir: installing the Debian package postgresql-$PG_MAJOR"
-    if [ "$(id -u)" = 0 ]; then
-      apt-get install -y "postgresql-$PG_MAJOR" >&2 || die "apt-get install -y postgresql-$PG_MAJOR failed"
-    elif sudo -n true 2>/dev/null; then
-      sudo apt-get install -y "postgresql-$PG_MAJOR" >&2 || die "apt-get install -y postgresql-$PG_MAJOR failed"
+    local sudo=
+    [ "$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && sudo=sudo; }
+    if [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; then
+      # Empty package lists (a fresh image) need an update first.
+      $sudo apt-get install -y "postgresql-$PG_MAJOR" >&2 ||
+        { $sudo apt-get update >&2 && $sudo apt-get install -y "postgresql-$PG_MAJOR" >&2; } ||
+        die "apt-get install -y postgresql-$PG_MAJOR failed"
     else
       die "PostgreSQL $PG_MAJOR is missing: run 'apt-get install -y postgresql-$PG_MAJOR' as root"
     fi
@@ -130,7 +133,11 @@ pg_running() { [ -n "${PGBIN:-}" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status 
 pg_up() {
   PGBIN=$(pg_bin)
   mkdir -p "$PGROOT"
-  [ "$(id -u)" = 0 ] && chown postgres: "$PGROOT"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$PGROOT"
+    runuser -u postgres -- test -w "$PGROOT" ||
+      die "the postgres user cannot reach $PGROOT (a parent directory is closed to it): set CLUSTER_DATA_DIR elsewhere"
+  fi
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     log "initdb $PGDATA"
     rm -rf "$PGDATA"

@@ -13,10 +13,12 @@ import { temporalCliPath } from '../../scripts/lib/temporal-tools';
  */
 const run = promisify(execFile);
 
-export const CLUSTER_ADDRESS = '127.0.0.1:7833';
+// The same defaults and overrides as scripts/cluster.sh.
+export const CLUSTER_ADDRESS = `127.0.0.1:${process.env.CLUSTER_PORT_BASE ?? 7833}`;
+const CLUSTER_DATA = process.env.CLUSTER_DATA_DIR ?? path.join(REPO, '.data', 'cluster');
 export const CLUSTER_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
 export type ClusterService = (typeof CLUSTER_SERVICES)[number];
-const CLUSTER_RUN = path.join(REPO, '.data', 'cluster', 'run');
+const CLUSTER_RUN = path.join(CLUSTER_DATA, 'run');
 
 /** `bash scripts/cluster.sh <args>`; its progress lines go to our stderr. */
 export async function clusterSh(...args: string[]): Promise<string> {
@@ -143,10 +145,7 @@ export function gmt8Midnight(now = Date.now()): string {
 function postgresPss(): number | undefined {
   try {
     const postmaster = Number(
-      readFileSync(
-        path.join(REPO, '.data', 'cluster', 'pg', 'data', 'postmaster.pid'),
-        'utf8',
-      ).split('\n')[0],
+      readFileSync(path.join(CLUSTER_DATA, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[0],
     );
     const children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')
       .trim()
