@@ -2,12 +2,13 @@
 # A real multi-service Temporal cluster on PostgreSQL, on this machine, from package registries
 # only: the engine's production-shaped Temporal (see README "Running on a Temporal cluster").
 #
-#   npm run cluster -- build    obtain temporal-server + temporal-sql-tool v1.32.2 (go install)
+#   npm run cluster -- build    obtain temporal-server + temporal-sql-tool v1.32.2 and the Web UI
+#                               server v2.58.1 (go install; cold about 11 min)
 #   npm run cluster -- up       PostgreSQL, schema, frontend/history/matching/worker processes,
 #                               namespace `default` + the engine's search attributes; waits until
 #                               the cluster really serves. Starts only what is not running.
 #   npm run cluster -- status   processes (PID, RSS), membership, health; exit 1 when not serving
-#   npm run cluster -- down     stop the four services (SIGTERM), then PostgreSQL; data kept
+#   npm run cluster -- down     stop the services and the Web UI (SIGTERM), then PostgreSQL; data kept
 #   npm run cluster -- wipe     down, then delete the data dir (and the engine layout's sandbox
 #                               state, which belongs to the same history)
 #
@@ -19,6 +20,8 @@
 #   CLUSTER_PG_PORT     PostgreSQL port (default 55432)
 #   CLUSTER_DATA_DIR    data dir (default <repo>/.data/cluster: pg/, run/, logs/)
 #   ALIPAY_QR_ENGINE_CACHE  binaries cache (default ~/.cache/alipay-qr-engine; here: cluster/)
+#   CLUSTER_UI          1 (default): also build and run the Web UI server on port base+48
+#                       (http://127.0.0.1:7881); 0: no Web UI
 #   TEMPORAL_LOG_LEVEL  the services' log level (default warn)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,10 @@ TEMPORAL_SERVER_VERSION=v1.32.2
 # Server >= 1.30 declares go 1.26.10; the toolchain comes from the Go module proxy.
 GO_TOOLCHAIN=go1.27.3
 PG_MAJOR=15
+# The Web UI server; its pinned echo v4.16.1 and api v1.64.0 are refused (403) by the module
+# proxy here, so it is built in a throwaway module that requires newer, served patch releases.
+UI_SERVER_VERSION=v2.58.1
+UI_REQUIRES=(github.com/labstack/echo/v4@v4.16.4 go.temporal.io/api@v1.64.3)
 SERVICES=(frontend history matching worker) # start order; roles 1-4 in cluster_membership
 
 CACHE="${ALIPAY_QR_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/alipay-qr-engine}"
@@ -47,6 +54,7 @@ export CLUSTER_HISTORY_PORT=$((BASE + 2)) CLUSTER_HISTORY_MEMBERSHIP_PORT=$((BAS
 export CLUSTER_MATCHING_PORT=$((BASE + 4)) CLUSTER_MATCHING_MEMBERSHIP_PORT=$((BASE + 5))
 export CLUSTER_WORKER_PORT=$((BASE + 6)) CLUSTER_WORKER_MEMBERSHIP_PORT=$((BASE + 7))
 export CLUSTER_FRONTEND_HTTP_PORT=$((BASE + 10))
+UI_PORT=$((BASE + 48))
 export CLUSTER_DYNAMIC_CONFIG="$REPO/scripts/cluster/dynamic.yaml"
 ADDRESS="127.0.0.1:$CLUSTER_FRONTEND_PORT"
 NAMESPACE=default
@@ -54,7 +62,7 @@ RETENTION=72h
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
 die() { printf 'cluster: error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
 metrics_port() { # <service>
   case $1 in frontend) echo $((BASE + 17)) ;; history) echo $((BASE + 18)) ;;
@@ -96,6 +104,55 @@ cmd_build() {
   chmod -R u+w "$TOOLS.tmp/schema"
   rm -rf "$TOOLS" && mv "$TOOLS.tmp" "$TOOLS"
   log "built in $((SECONDS - started)) s: $TOOLS/bin/{server,sql}"
+}
+
+ui_build() {
+  local ui="$CACHE/cluster/ui-server-$UI_SERVER_VERSION"
+  [ -x "$ui/ui-server" ] && { echo "$ui/ui-server"; return 0; }
+  with_build_lock
+  [ -x "$ui/ui-server" ] && { echo "$ui/ui-server"; return 0; }
+  command -v go >/dev/null || die "Go is required to build the Web UI server $UI_SERVER_VERSION"
+  log "building the Web UI server $UI_SERVER_VERSION (about 1 min; cached in $ui)"
+  rm -rf "$ui.tmp" && mkdir -p "$ui.tmp/module"
+  if ! (
+    cd "$ui.tmp/module"
+    export GOTOOLCHAIN=$GO_TOOLCHAIN CGO_ENABLED=0
+    go mod init local/ui-server-build &&
+      go get "github.com/temporalio/ui-server/v2/cmd/server@$UI_SERVER_VERSION" "${UI_REQUIRES[@]}" &&
+      GOBIN="$ui.tmp/bin" go install github.com/temporalio/ui-server/v2/cmd/server
+  ) >"$CACHE/cluster/ui-build.log" 2>&1; then
+    tail -5 "$CACHE/cluster/ui-build.log" >&2
+    die "building the Web UI server failed ($CACHE/cluster/ui-build.log); CLUSTER_UI=0 runs the cluster without it"
+  fi
+  mv "$ui.tmp/bin/server" "$ui.tmp/ui-server" && rm -rf "$ui.tmp/bin" "$ui.tmp/module"
+  rm -rf "$ui" && mv "$ui.tmp" "$ui"
+  echo "$ui/ui-server"
+}
+
+ui_up() {
+  [ "${CLUSTER_UI:-1}" = 1 ] || return 0
+  local bin pid
+  bin=$(ui_build)
+  pid=$(cat "$RUN/ui.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ui-server; then return 0; fi
+  mkdir -p "$DATA/ui/config"
+  cat >"$DATA/ui/config/development.yaml" <<YAML
+temporalGrpcAddress: $ADDRESS
+host: 127.0.0.1
+port: $UI_PORT
+enableUi: true
+defaultNamespace: $NAMESPACE
+disableNewsFetch: true
+notifyOnNewVersion: false
+refreshInterval: 1m
+cors:
+  allowOrigins: ["http://localhost:$UI_PORT", "http://127.0.0.1:$UI_PORT"]
+YAML
+  log "starting the Web UI"
+  setsid "$bin" --root "$DATA/ui" --config config --env development start >>"$LOGS/ui.log" 2>&1 </dev/null &
+  echo $! >"$RUN/ui.pid"
+  wait_for 30 "Web UI" curl -fs -o /dev/null "http://127.0.0.1:$UI_PORT/" ||
+    die "the Web UI did not answer on 127.0.0.1:$UI_PORT in 30 s: $LOGS/ui.log"
 }
 
 # ----------------------------------------------------------------------------------- PostgreSQL
@@ -294,7 +351,8 @@ cmd_up() {
   fi
   wait_for 60 "frontend health" frontend_serving || die "frontend not SERVING after 60 s: $LOGS/frontend.log"
   register_namespace
-  log "serving at $ADDRESS (namespace $NAMESPACE) in $((SECONDS - started)) s"
+  ui_up
+  log "serving at $ADDRESS (namespace $NAMESPACE) in $((SECONDS - started)) s$([ "${CLUSTER_UI:-1}" = 1 ] && echo "; Web UI http://127.0.0.1:$UI_PORT")"
 }
 
 stop_services() { # <service...>: SIGTERM to all, then wait (SIGKILL after 30 s)
@@ -317,6 +375,13 @@ stop_services() { # <service...>: SIGTERM to all, then wait (SIGKILL after 30 s)
 
 cmd_down() {
   stop_services "${SERVICES[@]}"
+  local ui
+  ui=$(cat "$RUN/ui.pid" 2>/dev/null || true)
+  if [ -n "$ui" ] && tr '\0' ' ' <"/proc/$ui/cmdline" 2>/dev/null | grep -q ui-server; then
+    log "stopping the Web UI (PID $ui)"
+    kill -TERM "$ui"
+  fi
+  rm -f "$RUN/ui.pid"
   if [ -d "$PGDATA" ]; then pg_down; fi
 }
 
@@ -351,6 +416,10 @@ cmd_status() {
   else
     printf '%-10s %-8s\n' postgres down; ok=1
   fi
+  pid=$(cat "$RUN/ui.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ui-server; then
+    printf '%-10s %-8s %-9s %-8s %s\n' web-ui "$pid" "$(rss_mib "$pid")" "" "http://127.0.0.1:$UI_PORT"
+  fi
   if [ $ok = 0 ] && frontend_serving; then
     echo "serving at $ADDRESS (namespace $NAMESPACE)"
   else
@@ -368,7 +437,11 @@ cmd_wipe() {
 }
 
 case "${1:-}" in
-  build) cmd_build; echo "$TOOLS/bin" ;;
+  build)
+    cmd_build
+    echo "$TOOLS/bin"
+    [ "${CLUSTER_UI:-1}" = 1 ] && ui_build
+    ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;

@@ -46,6 +46,8 @@ const STORES = [1, 2, 3, 4].map((k) => `S-CL-${RUN}-${k}`);
 const PAYMENTS = 200;
 /** The balancer in front of the HTTP services: next to the layout's ports (sandbox 7870, HTTP 7880+). */
 const BALANCER_PORT = DEFAULT_PORT_BASE + 9;
+/** The cluster's Web UI server (scripts/cluster.sh: port base + 48). */
+const UI_PORT = Number(process.env.CLUSTER_PORT_BASE ?? 7833) + 48;
 const REFUNDS = 40;
 /** How long one payment may take to be PAID, outages included (the sandbox retries). */
 const PAID_TIMEOUT_MS = 240_000;
@@ -245,6 +247,17 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
       );
       return Number(partly) === 1 && Number(reversed) === 1 ? true : undefined;
     });
+    // The cluster's Web UI server (unless CLUSTER_UI=0) finds it the same way.
+    if (process.env.CLUSTER_UI !== '0') {
+      const query = encodeURIComponent(`AlipayOutTradeNo = "${refunded}"`);
+      const ui = await call<{ executions?: Array<{ execution: { workflowId: string } }> }>(
+        'GET',
+        `http://127.0.0.1:${UI_PORT}/api/v1/namespaces/default/workflows?query=${query}`,
+      );
+      assert.equal(ui.status, 200);
+      assert.equal(ui.json.executions?.length, 1, JSON.stringify(ui.json));
+      assert.match(ui.json.executions[0]?.execution.workflowId ?? '', new RegExp(`${refunded}$`));
+    }
     // The merchant API lists the same from visibility, through either HTTP service.
     for (const url of layout.httpUrls) {
       const page = await call<{ payments: Array<{ outTradeNo: string }> }>(
