@@ -20,8 +20,8 @@
 #   CLUSTER_PG_PORT     PostgreSQL port (default 55432)
 #   CLUSTER_DATA_DIR    data dir (default <repo>/.data/cluster: pg/, run/, logs/)
 #   ALIPAY_QR_ENGINE_CACHE  binaries cache (default ~/.cache/alipay-qr-engine; here: cluster/)
-#   CLUSTER_UI          1 (default): also build and run the Web UI server on port base+48
-#                       (http://127.0.0.1:7881); 0: no Web UI
+#   CLUSTER_UI          1 (default): also build and run the Web UI server on port base+27
+#                       (http://127.0.0.1:7860); 0: no Web UI
 #   TEMPORAL_LOG_LEVEL  the services' log level (default warn)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +54,7 @@ export CLUSTER_HISTORY_PORT=$((BASE + 2)) CLUSTER_HISTORY_MEMBERSHIP_PORT=$((BAS
 export CLUSTER_MATCHING_PORT=$((BASE + 4)) CLUSTER_MATCHING_MEMBERSHIP_PORT=$((BASE + 5))
 export CLUSTER_WORKER_PORT=$((BASE + 6)) CLUSTER_WORKER_MEMBERSHIP_PORT=$((BASE + 7))
 export CLUSTER_FRONTEND_HTTP_PORT=$((BASE + 10))
-UI_PORT=$((BASE + 48))
+UI_PORT=$((BASE + 27))
 export CLUSTER_DYNAMIC_CONFIG="$REPO/scripts/cluster/dynamic.yaml"
 ADDRESS="127.0.0.1:$CLUSTER_FRONTEND_PORT"
 NAMESPACE=default

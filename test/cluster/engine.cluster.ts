@@ -46,8 +46,8 @@ const STORES = [1, 2, 3, 4].map((k) => `S-CL-${RUN}-${k}`);
 const PAYMENTS = 200;
 /** The balancer in front of the HTTP services: next to the layout's ports (sandbox 7870, HTTP 7880+). */
 const BALANCER_PORT = DEFAULT_PORT_BASE + 9;
-/** The cluster's Web UI server (scripts/cluster.sh: port base + 48). */
-const UI_PORT = Number(process.env.CLUSTER_PORT_BASE ?? 7833) + 48;
+/** The cluster's Web UI server (scripts/cluster.sh: port base + 27). */
+const UI_PORT = Number(process.env.CLUSTER_PORT_BASE ?? 7833) + 27;
 const REFUNDS = 40;
 /** How long one payment may take to be PAID, outages included (the sandbox retries). */
 const PAID_TIMEOUT_MS = 240_000;
