@@ -134,7 +134,7 @@ ui_up() {
   local bin pid
   bin=$(ui_build)
   pid=$(cat "$RUN/ui.pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ui-server; then return 0; fi
+  if [ -n "$pid" ] && runs "$pid" ui-server; then return 0; fi
   mkdir -p "$DATA/ui/config"
   cat >"$DATA/ui/config/development.yaml" <<YAML
 temporalGrpcAddress: $ADDRESS
@@ -243,12 +243,18 @@ schema_up() { # <db> <schema subdir>: create, set up once, then apply newer vers
 
 # ------------------------------------------------------------------------------------- services
 
+runs() { # <pid> <text>: that process is alive and its command line contains the text
+  local cmdline
+  cmdline=$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null) || return 1
+  [[ $cmdline == *"$2"* ]]
+}
+
 pid_of() { # <service>: its PID when that process runs, else nothing
   local f="$RUN/$1.pid" pid
   [ -s "$f" ] || return 0
   pid=$(cat "$f")
   # The PID must still be our server with that service (PIDs are reused).
-  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--service=$1"; then
+  if runs "$pid" "--service=$1"; then
     echo "$pid"
   fi
 }
@@ -377,7 +383,7 @@ cmd_down() {
   stop_services "${SERVICES[@]}"
   local ui
   ui=$(cat "$RUN/ui.pid" 2>/dev/null || true)
-  if [ -n "$ui" ] && tr '\0' ' ' <"/proc/$ui/cmdline" 2>/dev/null | grep -q ui-server; then
+  if [ -n "$ui" ] && runs "$ui" ui-server; then
     log "stopping the Web UI (PID $ui)"
     kill -TERM "$ui"
   fi
@@ -417,7 +423,7 @@ cmd_status() {
     printf '%-10s %-8s\n' postgres down; ok=1
   fi
   pid=$(cat "$RUN/ui.pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ui-server; then
+  if [ -n "$pid" ] && runs "$pid" ui-server; then
     printf '%-10s %-8s %-9s %-8s %s\n' web-ui "$pid" "$(rss_mib "$pid")" "" "http://127.0.0.1:$UI_PORT"
   fi
   if [ $ok = 0 ] && frontend_serving; then

@@ -37,7 +37,7 @@ export function clusterPid(service: ClusterService): number | undefined {
   return rssMiB(pid) === undefined ? undefined : pid;
 }
 
-/** RSS (MiB) of the four services, and PostgreSQL's PSS summed over its processes (they share
+/** RSS (MiB) of the four services and the Web UI, and PostgreSQL's PSS summed over its processes (they share
  *  their buffers, so RSS would count those once per process). */
 export async function clusterRss(): Promise<Record<string, number | undefined>> {
   const rss: Record<string, number | undefined> = {};
@@ -46,6 +46,8 @@ export async function clusterRss(): Promise<Record<string, number | undefined>> 
     rss[s] = pid === undefined ? undefined : rssMiB(pid);
   }
   rss.postgres = postgresPss();
+  const ui = path.join(CLUSTER_RUN, 'ui.pid');
+  if (existsSync(ui)) rss['web-ui'] = rssMiB(Number(readFileSync(ui, 'utf8').trim()));
   return rss;
 }
 
