@@ -5,6 +5,9 @@
  *   sandbox    src/sandbox/main.ts   the Alipay simulator (absent when ALIPAY_GATEWAY_URL is set)
  *   http-<i>   src/server/main.ts    notification receiver + merchant API (stateless, scale freely)
  *   worker-<i> src/worker.ts         workflows and activities on the task queue (scale by polling)
+ *   balancer   scripts/balancer.ts   round robin over the HTTP services: the notify_url given to
+ *                                    Alipay and the merchant API's address (a stand-in for the
+ *                                    production load balancer; absent when ALIPAY_NOTIFY_URL is set)
  *
  * Processes are detached (they outlive the command that started them), log to `<dir>/logs/` and
  * leave their PID in `<dir>/run/<name>.pid`. Used by `scripts/engine-layout.ts` (people) and
@@ -29,12 +32,13 @@ export const DEFAULT_PORT_BASE = 7870;
 /** The local cluster of `scripts/cluster.sh`. */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7833';
 
-export type Role = 'sandbox' | 'http' | 'worker';
+export type Role = 'sandbox' | 'http' | 'worker' | 'balancer';
 
 const ENTRIES: Record<Role, string> = {
   sandbox: 'src/sandbox/main.ts',
   http: 'src/server/main.ts',
   worker: 'src/worker.ts',
+  balancer: 'scripts/balancer.ts',
 };
 
 export interface ProcessSpec {
@@ -53,8 +57,8 @@ export interface ProcessSpec {
 export interface LayoutOptions {
   workers: number;
   http: number;
-  /** Ports: sandbox base, HTTP base+10+i, HTTP runtime metrics base+20+i, worker /metrics
-   *  base+30+i, worker runtime metrics base+40+i (i from 0). */
+  /** Ports: sandbox base, balancer base+9, HTTP base+10+i, HTTP runtime metrics base+20+i,
+   *  worker /metrics base+30+i, worker runtime metrics base+40+i (i from 0). */
   portBase?: number;
   dir?: string;
   /** The environment handed to every process (TEMPORAL_*, ALIPAY_*, SANDBOX_*...). */
@@ -67,6 +71,8 @@ export interface Layout {
   /** The sandbox's base URL, when the layout has one. */
   sandboxUrl?: string;
   httpUrls: string[];
+  /** The balancer's base URL, when the layout has one. */
+  balancerUrl?: string;
 }
 
 /** Which processes to run, on which ports, with which environment. Starts nothing. */
@@ -116,9 +122,22 @@ export function planLayout(options: LayoutOptions): Layout {
       url,
     });
   }
-  // Without a load balancer in front, Alipay's notifications go to the first HTTP service.
+  // Alipay's notifications go to the balancer, unless a notify URL (your own balancer) is set.
+  let balancerUrl: string | undefined;
+  if (!env.ALIPAY_NOTIFY_URL && httpUrls.length > 0) {
+    balancerUrl = `http://${loopback}:${base + 9}`;
+    processes.push({
+      name: 'balancer',
+      role: 'balancer',
+      entry: ENTRIES.balancer,
+      env: { ...env, BALANCER_PORT: String(base + 9), BALANCER_BACKENDS: httpUrls.join(',') },
+      readyUrl: `${balancerUrl}/balancer/healthz`,
+      metricsUrl: `${balancerUrl}/balancer/stats`,
+      url: balancerUrl,
+    });
+  }
   const notifyUrl =
-    env.ALIPAY_NOTIFY_URL ?? `${httpUrls[0] ?? 'http://127.0.0.1:8080'}/alipay/notify`;
+    env.ALIPAY_NOTIFY_URL ?? `${balancerUrl ?? 'http://127.0.0.1:8080'}/alipay/notify`;
   for (let i = 0; i < options.workers; i++) {
     const metrics = `${loopback}:${base + 30 + i}`;
     processes.push({
@@ -136,7 +155,13 @@ export function planLayout(options: LayoutOptions): Layout {
     });
   }
   for (const p of processes) if (p.role !== 'worker') p.env.ALIPAY_NOTIFY_URL = notifyUrl;
-  return { dir, processes, ...(sandboxUrl ? { sandboxUrl } : {}), httpUrls };
+  return {
+    dir,
+    processes,
+    ...(sandboxUrl ? { sandboxUrl } : {}),
+    httpUrls,
+    ...(balancerUrl ? { balancerUrl } : {}),
+  };
 }
 
 const pidFile = (dir: string, name: string) => path.join(dir, 'run', `${name}.pid`);
@@ -232,11 +257,12 @@ export async function layoutUp(layout: Layout): Promise<Map<string, number>> {
   return pids;
 }
 
-/** HTTP services first (no new work), then workers (in-flight activities finish), sandbox last.
+/** Balancer and HTTP services first (no new work), then workers (in-flight activities finish),
+ *  sandbox last.
  *  Stops every process with a PID file in `dir`, so a smaller `up` leaves nothing behind. */
 export async function layoutDown(dir: string): Promise<void> {
   const known = knownProcesses(dir);
-  for (const role of ['http', 'worker', 'sandbox'] as const)
+  for (const role of ['balancer', 'http', 'worker', 'sandbox'] as const)
     await Promise.all(known.filter((p) => p.role === role).map((p) => stopProcess(dir, p)));
 }
 

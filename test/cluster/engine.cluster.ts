@@ -4,7 +4,7 @@
  * service processes), under load and under failures. Run by `npm run test:cluster`, not by
  * `npm test` (the cluster takes a cold build of about 11 minutes the first time on a machine).
  *
- * Only public surfaces: the merchant HTTP API (through a round-robin balancer), the sandbox's
+ * Only public surfaces: the merchant HTTP API (through the layout's balancer), the sandbox's
  * HTTP endpoints (customers, faults, state) and the Temporal CLI (visibility queries).
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,6 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import {
   DEFAULT_LAYOUT_DIR,
-  DEFAULT_PORT_BASE,
   knownProcesses,
   layoutDown,
   layoutUp,
@@ -26,7 +25,6 @@ import {
   type ProcessSpec,
 } from '../../scripts/lib/engine-layout';
 import type { PaymentState } from '../../src/client';
-import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
 import {
   call,
   CLUSTER_ADDRESS,
@@ -44,8 +42,6 @@ import {
 const RUN = Date.now().toString(36);
 const STORES = [1, 2, 3, 4].map((k) => `S-CL-${RUN}-${k}`);
 const PAYMENTS = 200;
-/** The balancer in front of the HTTP services: next to the layout's ports (sandbox 7870, HTTP 7880+). */
-const BALANCER_PORT = DEFAULT_PORT_BASE + 9;
 /** The cluster's Web UI server (scripts/cluster.sh: port base + 27). */
 const UI_PORT = Number(process.env.CLUSTER_PORT_BASE ?? 7833) + 27;
 const REFUNDS = 40;
@@ -73,12 +69,21 @@ const stats = {
 const payments: Payment[] = [];
 const qrcodes = new Map<string, string>();
 let layout: Layout;
-let proxy: RoundRobinProxy;
+let balancerUrl: string;
 let sandboxUrl: string;
 let rssAtRest: Record<string, number | undefined> = {};
 
 const api = <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-  call<T>(method, `${proxy.url}${path}`, body, headers);
+  call<T>(method, `${balancerUrl}${path}`, body, headers);
+
+/** Notifications each HTTP service acknowledged, as the layout's balancer counted them. */
+async function acknowledgedPerService(): Promise<number[]> {
+  const { json } = await call<{ acknowledged: Record<string, number> }>(
+    'GET',
+    `${balancerUrl}/balancer/stats`,
+  );
+  return layout.httpUrls.map((u) => json.acknowledged[u] ?? 0);
+}
 
 const spec = (name: string): ProcessSpec => {
   const found = layout.processes.find((p) => p.name === name);
@@ -173,8 +178,6 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
       0,
       `an engine layout is running (${running.map((p) => p.name).join(', ')}): npm run engine-layout -- down`,
     );
-    // The balancer needs the HTTP services' ports, the workers need the balancer's URL (it is
-    // the notify_url given to CREATE): plan, start the balancer, plan again with it.
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
     delete env.NODE_OPTIONS;
@@ -186,21 +189,17 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
       SANDBOX_QUIET: '1',
       LOG_LEVEL: 'warn',
     });
-    // A fixed port: the notify_url is written into each code at CREATE (S-DEMO's lives on
-    // across runs), so the balancer's address must not change between runs.
-    proxy = await startRoundRobinProxy(
-      planLayout({ workers: 2, http: 2, env }).httpUrls,
-      BALANCER_PORT,
-    );
-    env.ALIPAY_NOTIFY_URL = `${proxy.url}/alipay/notify`;
+    // The layout's own balancer is the notify_url given to CREATE and the merchant API's address.
+    delete env.ALIPAY_NOTIFY_URL;
+    delete env.ALIPAY_GATEWAY_URL;
     layout = planLayout({ workers: 2, http: 2, env });
     sandboxUrl = layout.sandboxUrl as string;
-    await timed('engine layout up (sandbox, 2 HTTP, 2 workers)', () => layoutUp(layout));
+    balancerUrl = layout.balancerUrl as string;
+    await timed('engine layout up (sandbox, 2 HTTP, 2 workers, balancer)', () => layoutUp(layout));
   });
 
   after(async () => {
     if (layout) await layoutDown(layout.dir);
-    if (proxy) await proxy.close();
     const rssAfter = await clusterRss();
     const mib = (n: number | undefined) => (n === undefined ? 'down' : `${n} MiB`);
     const rows: Array<[string, string]> = [
@@ -226,7 +225,7 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
     const { stdout } = await timed('demo', () =>
       promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
         cwd: REPO,
-        env: { ...process.env, ENGINE_URL: proxy.url, SANDBOX_URL: sandboxUrl },
+        env: { ...process.env, ENGINE_URL: balancerUrl, SANDBOX_URL: sandboxUrl },
         timeout: 240_000,
       }),
     );
@@ -286,14 +285,12 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
       assert.equal(res.status, 201, JSON.stringify(res.json));
       qrcodes.set(store, res.json.qrcode);
     }
-    const before = new Map(proxy.acknowledged);
+    const before = await acknowledgedPerService();
     const started = Date.now();
     const batch = await timed(`${PAYMENTS} payments, 20 customers`, () => customers(PAYMENTS, 20));
     stats.paymentsPerSecond = PAYMENTS / ((Date.now() - started) / 1000);
     stats.repeatedDeliveries += await allAcknowledged(batch, 60_000);
-    const spread = layout.httpUrls.map(
-      (u) => (proxy.acknowledged.get(u) ?? 0) - (before.get(u) ?? 0),
-    );
+    const spread = (await acknowledgedPerService()).map((n, i) => n - (before[i] ?? 0));
     console.log(`notifications acknowledged per HTTP service: ${spread.join(' / ')}`);
     for (const n of spread) assert.ok(n >= PAYMENTS / 4, `uneven spread ${spread.join('/')}`);
     // Visibility on PostgreSQL knows each store's payments.
@@ -415,7 +412,7 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
   }
 
   it('restarts both HTTP services one after the other while notifications arrive', async () => {
-    const before = new Map(proxy.acknowledged);
+    const before = await acknowledgedPerService();
     const stream = customers(40, 8, 5000);
     for (const name of ['http-1', 'http-2']) {
       await sleep(1500);
@@ -427,9 +424,7 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
     }
     const batch = await stream;
     stats.repeatedDeliveries += await allAcknowledged(batch, 300_000);
-    const spread = layout.httpUrls.map(
-      (u) => (proxy.acknowledged.get(u) ?? 0) - (before.get(u) ?? 0),
-    );
+    const spread = (await acknowledgedPerService()).map((n, i) => n - (before[i] ?? 0));
     console.log(`rolling restart: acknowledged per HTTP service ${spread.join(' / ')}`);
     for (const n of spread) assert.ok(n > 0);
   });

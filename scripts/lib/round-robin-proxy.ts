@@ -2,10 +2,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * The load balancer in front of the HTTP services, as small as it gets: round robin, and a
- * backend that refuses the connection (stopped, restarting) is skipped for the next one, like a
- * real balancer's health check would. Counts the notifications each backend acknowledged, so
- * the test can show they were spread.
+ * A stand-in for the load balancer in front of the HTTP services, as small as it gets: round
+ * robin, and a backend that refuses the connection (stopped, restarting) is skipped for the next
+ * one, as a real balancer's health check would. It counts the notifications each backend
+ * acknowledged (`GET /balancer/stats`), so one can see they were spread; `GET /balancer/healthz`
+ * is its own liveness. Everything else is forwarded as it is.
  */
 export interface RoundRobinProxy {
   url: string;
@@ -17,10 +18,21 @@ export interface RoundRobinProxy {
 export async function startRoundRobinProxy(
   backends: readonly string[],
   port: number,
+  host = '127.0.0.1',
 ): Promise<RoundRobinProxy> {
   const acknowledged = new Map(backends.map((b) => [b, 0]));
   let next = 0;
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/balancer/healthz') {
+      res.writeHead(200).end('ok');
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/balancer/stats') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ acknowledged: Object.fromEntries(acknowledged) }));
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -64,10 +76,10 @@ export async function startRoundRobinProxy(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen(port, host, resolve);
   });
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
     acknowledged,
     close: () =>
       new Promise<void>((resolve) => {
