@@ -301,10 +301,14 @@ temporal_cli() {
   TEMPORAL_VERSION_CHECK_DISABLED=1 "$TEMPORAL_CLI" --address "$ADDRESS" "$@"
 }
 
-frontend_serving() { temporal_cli operator cluster health 2>/dev/null | grep -q SERVING; }
+frontend_serving() {
+  local health
+  health=$(temporal_cli operator cluster health 2>/dev/null) || return 1
+  grep -qw SERVING <<<"$health" # -w: not NOT_SERVING
+}
 namespace_visible() { temporal_cli operator search-attribute list -n "$NAMESPACE" >/dev/null 2>&1; }
 
-# The engine's search attributes (README "The Temporal servers"; src/search-attributes.ts).
+# The engine's search attributes (src/search-attributes.ts; test/cluster checks both agree).
 SEARCH_ATTRIBUTES=(PaymentStatus:Keyword AlipayPartnerId:Keyword AlipayOutTradeNo:Keyword
   AlipayTradeNo:Keyword AlipayStoreId:Keyword PaymentCurrency:Keyword PaidMinor:Int
   RefundedMinor:Int LastRefundAt:Datetime QrCodeStatus:Keyword)

@@ -25,6 +25,7 @@ import {
   type ProcessSpec,
 } from '../../scripts/lib/engine-layout';
 import type { PaymentState } from '../../src/client';
+import { CLI_TYPE_NAMES, ENGINE_SEARCH_ATTRIBUTES } from '../../src/search-attributes';
 import {
   call,
   CLUSTER_ADDRESS,
@@ -219,6 +220,19 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log(`\n${rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v}`).join('\n')}\n`);
+  });
+
+  it("has the engine's search attributes registered by cluster.sh, with their types", async () => {
+    const { customAttributes } = await temporalJson<{ customAttributes: Record<string, string> }>(
+      'operator',
+      'search-attribute',
+      'list',
+    );
+    for (const key of ENGINE_SEARCH_ATTRIBUTES) {
+      // INDEXED_VALUE_TYPE_KEYWORD <-> Keyword
+      const type = customAttributes[key.name]?.replace('INDEXED_VALUE_TYPE_', '').replace(/_/g, '');
+      assert.equal(type, CLI_TYPE_NAMES[key.type].toUpperCase(), key.name);
+    }
   });
 
   it('runs the demo, and operators find its payments by search attributes', async () => {
