@@ -9,8 +9,8 @@
 #                               the cluster really serves. Starts only what is not running.
 #   npm run cluster -- status   processes (PID, RSS), membership, health; exit 1 when not serving
 #   npm run cluster -- down     stop the services and the Web UI (SIGTERM), then PostgreSQL; data kept
-#   npm run cluster -- wipe     down, then delete the data dir (and the engine layout's sandbox
-#                               state, which belongs to the same history)
+#   npm run cluster -- wipe     down, then delete the data dir (and, for the default data dir,
+#                               the engine layout's sandbox state, which belongs to that history)
 #
 # Frontend 127.0.0.1:7833 (namespace default), PostgreSQL 127.0.0.1:55432.
 # Environment:
@@ -74,18 +74,23 @@ role_of() { # <service>: its role number in cluster_membership
 
 # ---------------------------------------------------------------------------------------- build
 
-with_build_lock() {
+# One builder at a time (parallel `up`s); held only while building, released before anything else.
+lock_builds() {
   mkdir -p "$CACHE/cluster"
   exec 8>"$CACHE/cluster/.lock"
   flock 8
 }
+unlock_builds() { exec 8>&-; }
 
 cmd_build() {
   if [ -x "$TOOLS/bin/server" ] && [ -x "$TOOLS/bin/sql" ] && [ -d "$TOOLS/schema" ]; then
     return 0
   fi
-  with_build_lock
-  [ -x "$TOOLS/bin/server" ] && [ -x "$TOOLS/bin/sql" ] && [ -d "$TOOLS/schema" ] && return 0
+  lock_builds
+  if [ -x "$TOOLS/bin/server" ] && [ -x "$TOOLS/bin/sql" ] && [ -d "$TOOLS/schema" ]; then
+    unlock_builds
+    return 0
+  fi
   command -v go >/dev/null ||
     die "Go is required to build the Temporal server $TEMPORAL_SERVER_VERSION (install Go >= 1.21, e.g. apt-get install golang-go; it fetches $GO_TOOLCHAIN itself)"
   log "building temporal-server and temporal-sql-tool $TEMPORAL_SERVER_VERSION with $GO_TOOLCHAIN (cold: about 11 min, CPU-heavy; cached in $TOOLS)"
@@ -103,14 +108,17 @@ cmd_build() {
   mkdir -p "$TOOLS.tmp/schema" && cp -r "$mod/schema/postgresql/v12/." "$TOOLS.tmp/schema/"
   chmod -R u+w "$TOOLS.tmp/schema"
   rm -rf "$TOOLS" && mv "$TOOLS.tmp" "$TOOLS"
+  unlock_builds
   log "built in $((SECONDS - started)) s: $TOOLS/bin/{server,sql}"
 }
 
+UI_BIN="$CACHE/cluster/ui-server-$UI_SERVER_VERSION/ui-server"
+
 ui_build() {
-  local ui="$CACHE/cluster/ui-server-$UI_SERVER_VERSION"
-  [ -x "$ui/ui-server" ] && { echo "$ui/ui-server"; return 0; }
-  with_build_lock
-  [ -x "$ui/ui-server" ] && { echo "$ui/ui-server"; return 0; }
+  local ui="${UI_BIN%/*}"
+  [ -x "$UI_BIN" ] && return 0
+  lock_builds
+  [ -x "$UI_BIN" ] && { unlock_builds; return 0; }
   command -v go >/dev/null || die "Go is required to build the Web UI server $UI_SERVER_VERSION"
   log "building the Web UI server $UI_SERVER_VERSION (about 1 min; cached in $ui)"
   rm -rf "$ui.tmp" && mkdir -p "$ui.tmp/module"
@@ -126,13 +134,14 @@ ui_build() {
   fi
   mv "$ui.tmp/bin/server" "$ui.tmp/ui-server" && rm -rf "$ui.tmp/bin" "$ui.tmp/module"
   rm -rf "$ui" && mv "$ui.tmp" "$ui"
-  echo "$ui/ui-server"
+  unlock_builds
+  log "built the Web UI server: $UI_BIN"
 }
 
 ui_up() {
   [ "${CLUSTER_UI:-1}" = 1 ] || return 0
-  local bin pid
-  bin=$(ui_build)
+  local pid
+  ui_build
   pid=$(cat "$RUN/ui.pid" 2>/dev/null || true)
   if [ -n "$pid" ] && runs "$pid" ui-server; then return 0; fi
   mkdir -p "$DATA/ui/config"
@@ -149,7 +158,7 @@ cors:
   allowOrigins: ["http://localhost:$UI_PORT", "http://127.0.0.1:$UI_PORT"]
 YAML
   log "starting the Web UI"
-  setsid "$bin" --root "$DATA/ui" --config config --env development start >>"$LOGS/ui.log" 2>&1 </dev/null &
+  setsid "$UI_BIN" --root "$DATA/ui" --config config --env development start >>"$LOGS/ui.log" 2>&1 </dev/null &
   echo $! >"$RUN/ui.pid"
   wait_for 30 "Web UI" curl -fs -o /dev/null "http://127.0.0.1:$UI_PORT/" ||
     die "the Web UI did not answer on 127.0.0.1:$UI_PORT in 30 s: $LOGS/ui.log"
@@ -442,15 +451,15 @@ cmd_wipe() {
   cmd_down
   log "deleting $DATA"
   rm -rf "$DATA"
-  # The engine layout's sandbox is the Alipay of this cluster's payments: it goes with them.
-  rm -f "$REPO/.data/engine-layout/sandbox-state.json"
+  # The engine layout's sandbox is the Alipay of the default cluster's payments: it goes with them.
+  if [ -z "${CLUSTER_DATA_DIR:-}" ]; then rm -f "$REPO/.data/engine-layout/sandbox-state.json"; fi
 }
 
 case "${1:-}" in
   build)
     cmd_build
     echo "$TOOLS/bin"
-    [ "${CLUSTER_UI:-1}" = 1 ] && ui_build
+    if [ "${CLUSTER_UI:-1}" = 1 ]; then ui_build && echo "$UI_BIN"; fi
     ;;
   up) cmd_up ;;
   down) cmd_down ;;
