@@ -10,6 +10,7 @@ import type { ServerMetrics } from './metrics-port';
 import { NotificationIntake } from './notification-intake';
 import { notifyRoute } from './notify-route';
 import { paymentsRoutes } from './payments-routes';
+import { reconciliationRoutes } from './reconciliation-routes';
 
 export interface HttpServiceDeps {
   engine: PaymentEngineClient;
@@ -101,6 +102,7 @@ export function buildHttpService(deps: HttpServiceDeps): FastifyInstance {
     api.setErrorHandler(apiErrorHandler);
     await codesRoutes(api, deps.engine);
     await paymentsRoutes(api, deps.engine);
+    await reconciliationRoutes(api, deps.engine, deps.taskQueue);
   });
   app.setErrorHandler(apiErrorHandler);
   app.setNotFoundHandler((req, reply) =>
