@@ -197,12 +197,13 @@ export async function ReconciliationWorkflow(
         return fetched.comparison;
       }
       report.error = `not there (look ${report.attempts}): ${fetched.missing.join(', ')}`;
-      if (Date.now() + every > deadline) {
+      if (Date.now() >= deadline) {
         report.status = 'FILE_MISSING';
         return undefined;
       }
       publish(report);
-      await sleep(every);
+      // The last look is at the deadline itself: a file that comes just in time is used.
+      await sleep(Math.min(every, deadline - Date.now()));
     }
   }
 

@@ -5,9 +5,11 @@ import { gmt8Date } from '../../src/time';
 import type { PaymentState } from '../../src/workflows/payment-types';
 import {
   reconciliationScheduleId,
+  reconciliationWorkflowId,
   type ReconciliationReport,
 } from '../../src/workflows/reconciliation-types';
 import { createLocalEnv } from '../helpers/temporal';
+import { maybeRecordHistory } from '../workflows/payment-support';
 import { codeBody, eventually, startStack, type Stack } from './support';
 
 // Reconciliation end to end on a dev server: the engine as `npm start` assembles it (worker with
@@ -66,6 +68,16 @@ async function reconcile(): Promise<ReconciliationReport> {
   return res.json as ReconciliationReport;
 }
 
+/** Keeps the day's latest run as a replay fixture (RECORD_HISTORIES=1). */
+const recordLatestRun = (name: string) =>
+  maybeRecordHistory(
+    stack.engine.temporal.workflow.getHandle(
+      reconciliationWorkflowId(stack.config.alipay.gateway.partner, day),
+    ),
+    name,
+    'reconciliation',
+  );
+
 const kinds = (r: ReconciliationReport) => r.discrepancies.map((d) => d.kind);
 
 describe('reconciliation against the sandbox files', () => {
@@ -94,6 +106,7 @@ describe('reconciliation against the sandbox files', () => {
       new RegExp(`_transaction_${day.replace(/-/g, '')}\\.csv line \\d+`),
     );
     assert.equal((await payment(normal)).status, 'PAID');
+    await recordLatestRun('recovered');
   });
 
   it('refunds forced UNKNOWN are settled from the file: the one Alipay made SUCCEEDED, the other FAILED', async () => {
@@ -139,6 +152,7 @@ describe('reconciliation against the sandbox files', () => {
     const failed = await payment(notMade);
     assert.equal(failed.refunds[0]!.status, 'FAILED');
     assert.equal(failed.refundable, '21.00');
+    await recordLatestRun('settled');
   });
 
   it('a FAILED_NEEDS_OPERATOR payment whose CANCEL went through is resolved', async () => {
