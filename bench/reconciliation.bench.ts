@@ -5,7 +5,7 @@
  * sandbox over SFTP and a reconciliation through the merchant API, run twice. Prints what the
  * files recovered, what they settled and which discrepancies remained. Figures, not assertions.
  *
- * Usage: npm run bench -- --only reconciliation [--payments 200] [--quick]
+ * Usage: npm run bench -- reconciliation [--payments 200] [--quick]
  */
 import { gmt8Date } from '../src/time';
 import type { PaymentState } from '../src/workflows/payment-types';
