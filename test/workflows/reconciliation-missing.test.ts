@@ -11,11 +11,13 @@ import {
   type ReconciliationReport,
 } from '../../src/workflows/reconciliation-types';
 import { createTimeSkippingEnv } from '../helpers/temporal';
+import { gmt8Date } from '../../src/time';
 import { maybeRecordHistory, workflowBundle } from './payment-support';
 
 // A day whose files never appear: the workflow looks again every hour (durable timers, skipped
 // by the test server) until its deadline, then ends FILE_MISSING and raises the alert. The SFTP
-// server is the sandbox's real one; it simply has no files for the day.
+// server is the sandbox's real one; it simply has no files for the day. Also the daily
+// Schedule's target, DailyReconciliationWorkflow, which picks the day before it started.
 const PARTNER = DEFAULT_SANDBOX_PARTNER;
 let env: TestWorkflowEnvironment;
 let sandbox: Sandbox;
@@ -30,10 +32,9 @@ after(async () => {
   await env?.teardown();
 });
 
-it('a missing file ends FILE_MISSING after retries, and is alerted', async () => {
-  const metrics = new EngineMetrics();
-  const taskQueue = 'recon-missing';
-  const worker = await Worker.create({
+/** A worker with the reconciliation activities against the sandbox's SFTP server. */
+async function reconciliationWorker(taskQueue: string, metrics: EngineMetrics): Promise<Worker> {
+  return Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
@@ -59,6 +60,12 @@ it('a missing file ends FILE_MISSING after retries, and is alerted', async () =>
       metrics,
     }),
   });
+}
+
+it('a missing file ends FILE_MISSING after retries, and is alerted', async () => {
+  const metrics = new EngineMetrics();
+  const taskQueue = 'recon-missing';
+  const worker = await reconciliationWorker(taskQueue, metrics);
   const date = '2026-11-29';
   const report = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start('ReconciliationWorkflow', {
@@ -82,4 +89,28 @@ it('a missing file ends FILE_MISSING after retries, and is alerted', async () =>
   const text = await metrics.render();
   assert.match(text, /alipay_reconciliation_alerts_total\{reason="FILE_MISSING"\} 1/);
   assert.match(text, /alipay_reconciliation_runs_total\{status="FILE_MISSING"\} 1/);
+});
+
+it("the Schedule's target reconciles the GMT+8 day before it started, under that day's ID", async () => {
+  const taskQueue = 'recon-daily';
+  const worker = await reconciliationWorker(taskQueue, new EngineMetrics());
+  const { report, started } = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('DailyReconciliationWorkflow', {
+      taskQueue,
+      workflowId: 'reconciliation-daily-test',
+      args: [{ partnerId: PARTNER, fileDeadlineMs: 3_600_000, retryEveryMs: 1_800_000 }],
+    });
+    const started = (await handle.describe()).startTime.getTime();
+    return { report: (await handle.result()) as ReconciliationReport, started };
+  });
+  const yesterday = gmt8Date(started - 86_400_000);
+  assert.equal(report.date, yesterday);
+  assert.equal(report.trigger, 'SCHEDULE');
+  assert.equal(report.status, 'FILE_MISSING');
+  assert.equal(report.attempts, 3);
+  const child = await env.client.workflow
+    .getHandle(reconciliationWorkflowId(PARTNER, yesterday))
+    .describe();
+  assert.equal(child.type, 'ReconciliationWorkflow');
+  assert.equal(child.status.name, 'COMPLETED');
 });
