@@ -40,7 +40,7 @@ export interface CompareInput {
  * when the entry has one, the refund ID for entries made before it existed.
  */
 export function gatewayRefundIdOf(entry: RefundEntry): string {
-  return (entry as RefundEntry & { gatewayRefundId?: string }).gatewayRefundId ?? entry.refundId;
+  return entry.gatewayRefundId ?? entry.refundId;
 }
 
 /** The record in workflow terms. */

@@ -101,7 +101,7 @@ describe('compareDay', () => {
   it('matches REFUND rows on gatewayRefundId, and on the refund ID for older entries', () => {
     const p = payment('A', {
       refunds: [
-        { ...refund('R-new'), gatewayRefundId: 'G-abc' } as RefundEntry,
+        refund('R-new', { gatewayRefundId: 'G-abc' }),
         refund('R-old', { amountMinor: 100, amount: '1.00' }),
       ],
     });
