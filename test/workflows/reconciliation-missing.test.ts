@@ -3,6 +3,7 @@ import { after, before, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createReconciliationActivities } from '../../src/activities/reconciliation';
+import { loadConfig } from '../../src/config';
 import { EngineMetrics } from '../../src/observability/metrics';
 import { DEFAULT_SANDBOX_PARTNER, startSandbox, type Sandbox } from '../../src/sandbox';
 import { NotificationIntake } from '../../src/server/notification-intake';
@@ -44,7 +45,7 @@ async function reconciliationWorker(taskQueue: string, metrics: EngineMetrics): 
         client: env.client,
         partnerId: PARTNER,
         taskQueue,
-        refundWindowMs: 86_400_000,
+        payments: loadConfig({}).payments,
       }),
       partnerId: PARTNER,
       signType: 'MD5',
