@@ -11,15 +11,16 @@ import { loadConfig } from '../src/config';
 import { EngineMetrics } from '../src/observability/metrics';
 import { installRuntime } from '../src/observability/runtime';
 import { startSandbox } from '../src/sandbox';
-import { DEFAULT_SANDBOX_PORT } from '../src/sandbox/defaults';
+import { DEFAULT_SANDBOX_PORT, DEFAULT_SANDBOX_SFTP_PORT } from '../src/sandbox/defaults';
 import { startHttpService } from '../src/server/main';
 import { createWorker } from '../src/worker';
+import { reconciliationScheduleId } from '../src/workflows/reconciliation-types';
 import { startDevServer, type DevServer } from './dev-server';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      'usage: npm start   (env: TEMPORAL_PORT=7233, TEMPORAL_UI_PORT=8233, SANDBOX_PORT=8710, HTTP_PORT=8080, ADMIN_PORT=8081; see README "Configuration")',
+      'usage: npm start   (env: TEMPORAL_PORT=7233, TEMPORAL_UI_PORT=8233, SANDBOX_PORT=8710, SANDBOX_SFTP_PORT=8722, HTTP_PORT=8080, ADMIN_PORT=8081; see README "Configuration")',
     );
     return;
   }
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
     const sandbox = config.alipay.embeddedSandbox
       ? await startSandbox({
           port: Number(process.env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT),
+          // Alipay's daily files, where the engine's reconciliation looks for them.
+          sftp: { port: config.reconciliation?.sftp.port ?? DEFAULT_SANDBOX_SFTP_PORT },
           // Alipay never forgets: codes, trades and refunds survive a restart, like Temporal's.
           stateFile: `${__dirname}/../.data/sandbox-state.json`,
         })
@@ -106,6 +109,9 @@ async function main(): Promise<void> {
           ? `  Alipay sandbox      ${sandbox.gatewayUrl}   (control: ${sandbox.url}/sandbox)`
           : `  Alipay gateway      ${config.alipay.gateway.gatewayUrl}`,
         `  worker              task queue ${config.temporal.taskQueue}`,
+        config.reconciliation
+          ? `  reconciliation      sftp://${config.reconciliation.sftp.username}@${config.reconciliation.sftp.host}:${config.reconciliation.sftp.port}${config.reconciliation.sftp.directory}, daily at ${config.reconciliation.scheduleHourGmt8}:00 GMT+8 (Schedule ${reconciliationScheduleId(config.alipay.gateway.partner)})`
+          : '  reconciliation      off (no RECON_SFTP_HOST)',
         `  Alipay notify URL   ${service.url}/alipay/notify   (notify_url given to CREATE: ${config.alipay.gateway.notifyUrl})`,
         `  merchant API        ${service.url}/v1   (Authorization: Bearer ${key})`,
         `  API reference       ${service.url}/v1/docs   (OpenAPI: ${service.url}/v1/openapi.json)`,

@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
-import { GATEWAY_URLS, type GatewayConfig, type SignType } from './alipay';
+import { GATEWAY_URLS, type Charset, type GatewayConfig, type SignType } from './alipay';
+import type { ReconciliationSftpConfig } from './alipay/reconciliation-sftp';
 import type { MerchantHookConfig } from './activities/deps';
 import { EngineError } from './errors';
 import {
   DEFAULT_SANDBOX_MD5_KEY,
   DEFAULT_SANDBOX_PARTNER,
   DEFAULT_SANDBOX_PORT,
+  DEFAULT_SANDBOX_SFTP_DIRECTORY,
+  DEFAULT_SANDBOX_SFTP_PASSWORD,
+  DEFAULT_SANDBOX_SFTP_PORT,
+  DEFAULT_SANDBOX_SFTP_USERNAME,
 } from './sandbox/defaults';
 import { keysFromEnv, parseKeysFile, type ApiKey } from './server/api-keys';
 
@@ -38,6 +43,11 @@ export interface EngineConfig {
   };
   merchantHook?: MerchantHookConfig;
   payments: PaymentSettings;
+  /**
+   * Daily reconciliation against Alipay's files (undefined: off, i.e. a real gateway without
+   * `RECON_SFTP_HOST`).
+   */
+  reconciliation?: ReconciliationConfig;
   /** The HTTP service: Alipay's notification receiver and the merchant API. */
   http: {
     host: string;
@@ -99,6 +109,22 @@ const ACTIVITY_SLACK_MS = 5000;
  * read timeouts beyond this cannot work.
  */
 const MAX_GATEWAY_CALL_MS = 25_000;
+
+/** Where Alipay's daily files are, and when and how patiently the engine reconciles them. */
+export interface ReconciliationConfig {
+  sftp: ReconciliationSftpConfig;
+  charset: Charset;
+  /** Create the daily Schedule at worker start (`RECON_SCHEDULE`). */
+  schedule: boolean;
+  /** GMT+8 hour (0-23) at which the previous day is reconciled. */
+  scheduleHourGmt8: number;
+  /** Engine movements younger than this are not expected in the file yet. */
+  graceMs: number;
+  /** How long a day's run waits for missing files before FILE_MISSING. */
+  fileDeadlineMs: number;
+  /** Pause between looks while a file is missing. */
+  retryEveryMs: number;
+}
 
 export class ConfigError extends EngineError {
   readonly code = 'INVALID_CONFIG';
@@ -183,6 +209,29 @@ export const ENGINE_ENV_HELP: ReadonlyArray<readonly [string, string]> = [
     "workflows a worker keeps cached (bounds its memory; default: the Temporal SDK's, from the heap size)",
   ],
   ['LOG_LEVEL', 'debug | info | warn | error (default info)'],
+  [
+    'RECON_SFTP_HOST / RECON_SFTP_PORT',
+    `Alipay's SFTP server with the daily files (default: the embedded sandbox's, 127.0.0.1:${DEFAULT_SANDBOX_SFTP_PORT}; unset with ALIPAY_GATEWAY_URL: reconciliation off; port default 22)`,
+  ],
+  ['RECON_SFTP_USER', `SFTP user (default with the sandbox: ${DEFAULT_SANDBOX_SFTP_USERNAME})`],
+  [
+    'RECON_SFTP_PASSWORD / RECON_SFTP_PRIVATE_KEY(_FILE) / RECON_SFTP_PASSPHRASE',
+    'SFTP password, or private key (PEM/OpenSSH) and its passphrase',
+  ],
+  ['RECON_SFTP_DIR', `remote directory of the files (default ${DEFAULT_SANDBOX_SFTP_DIRECTORY})`],
+  [
+    'RECON_SFTP_HOST_KEY_SHA256',
+    "the server's host-key fingerprint, SHA256:… as ssh-keygen -l prints it (required with ALIPAY_GATEWAY_URL)",
+  ],
+  ['RECON_FILE_CHARSET', 'UTF-8 | GBK (default UTF-8)'],
+  ['RECON_SCHEDULE', 'true|false: the worker creates the daily Schedule (default true)'],
+  ['RECON_SCHEDULE_HOUR_GMT8', 'GMT+8 hour at which the previous day is reconciled (default 10)'],
+  [
+    'RECON_GRACE_MINUTES',
+    'engine movements younger than this are not expected in the file yet (default 15)',
+  ],
+  ['RECON_FILE_DEADLINE_HOURS', 'how long a run waits for missing files (default 24)'],
+  ['RECON_RETRY_MINUTES', 'pause between looks while a file is missing (default 30)'],
 ];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -383,6 +432,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     refundWaitMs: int('REFUND_WAIT_MS', 10_000, 100, 120_000),
   };
 
+  // Reconciliation
+  let reconciliation: ReconciliationConfig | undefined;
+  const sftpHost = get('RECON_SFTP_HOST') ?? (embeddedSandbox ? '127.0.0.1' : undefined);
+  if (sftpHost) {
+    const sandboxAccount = embeddedSandbox && get('RECON_SFTP_HOST') === undefined;
+    const username =
+      get('RECON_SFTP_USER') ?? (sandboxAccount ? DEFAULT_SANDBOX_SFTP_USERNAME : undefined);
+    const privateKey = keyFrom('RECON_SFTP_PRIVATE_KEY');
+    const password =
+      get('RECON_SFTP_PASSWORD') ??
+      (sandboxAccount && !privateKey ? DEFAULT_SANDBOX_SFTP_PASSWORD : undefined);
+    if (!username) problems.push('RECON_SFTP_USER is required with RECON_SFTP_HOST');
+    if (!password && !privateKey)
+      problems.push(
+        'RECON_SFTP_PASSWORD or RECON_SFTP_PRIVATE_KEY(_FILE) is required with RECON_SFTP_HOST',
+      );
+    const hostKeySha256 = get('RECON_SFTP_HOST_KEY_SHA256');
+    if (hostKeySha256 !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}$/.test(hostKeySha256))
+      problems.push(
+        'RECON_SFTP_HOST_KEY_SHA256: expected SHA256:<43 base64 characters> (ssh-keygen -l)',
+      );
+    if (!embeddedSandbox && hostKeySha256 === undefined)
+      problems.push(
+        "RECON_SFTP_HOST_KEY_SHA256 is required with a real gateway (pin Alipay's SFTP host key)",
+      );
+    const charset = (get('RECON_FILE_CHARSET') ?? 'UTF-8').toUpperCase();
+    if (charset !== 'UTF-8' && charset !== 'GBK')
+      problems.push(`RECON_FILE_CHARSET=${charset}: expected UTF-8 or GBK`);
+    const passphrase = get('RECON_SFTP_PASSPHRASE');
+    reconciliation = {
+      sftp: {
+        host: sftpHost,
+        port: int(
+          'RECON_SFTP_PORT',
+          embeddedSandbox ? int('SANDBOX_SFTP_PORT', DEFAULT_SANDBOX_SFTP_PORT, 1, 65535) : 22,
+          1,
+          65535,
+        ),
+        username: username ?? '',
+        ...(password ? { password } : {}),
+        ...(privateKey ? { privateKey } : {}),
+        ...(passphrase ? { passphrase } : {}),
+        directory: get('RECON_SFTP_DIR') ?? DEFAULT_SANDBOX_SFTP_DIRECTORY,
+        ...(hostKeySha256 ? { hostKeySha256 } : {}),
+        timeoutMs: 20_000,
+      },
+      charset: charset as Charset,
+      schedule: bool('RECON_SCHEDULE', true),
+      scheduleHourGmt8: int('RECON_SCHEDULE_HOUR_GMT8', 10, 0, 23),
+      graceMs: int('RECON_GRACE_MINUTES', 15, 0, 24 * 60) * 60_000,
+      fileDeadlineMs: int('RECON_FILE_DEADLINE_HOURS', 24, 1, 24 * 14) * 3_600_000,
+      retryEveryMs: int('RECON_RETRY_MINUTES', 30, 1, 24 * 60) * 60_000,
+    };
+  }
+
   if (problems.length > 0 || !connect) throw new ConfigError(problems);
   return {
     temporal: {
@@ -397,6 +501,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     alipay: { gateway, embeddedSandbox, verifyNotifyIds },
     ...(merchantHook ? { merchantHook } : {}),
     payments,
+    ...(reconciliation ? { reconciliation } : {}),
     http,
     observability: {
       ...(metricsSetting === 'off' ? {} : { runtimeMetricsAddress: metricsSetting }),

@@ -1,10 +1,14 @@
 import { createServer } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { createReconciliationActivities } from './activities/reconciliation';
 import { AlipayGateway } from './alipay';
 import { loadConfig, type EngineConfig } from './config';
 import { EngineMetrics } from './observability/metrics';
 import { installRuntime } from './observability/runtime';
+import { ensureReconciliationSchedule } from './reconciliation/schedule';
+import { NotificationIntake } from './server/notification-intake';
 
 export interface EngineWorker {
   worker: Worker;
@@ -21,7 +25,11 @@ export interface EngineWorker {
 export async function createWorker(
   config: EngineConfig,
   connection?: NativeConnection,
-  options: { metrics?: EngineMetrics } = {},
+  options: {
+    metrics?: EngineMetrics;
+    /** Create (or update) the daily reconciliation Schedule (default: `RECON_SCHEDULE`). */
+    ensureSchedule?: boolean;
+  } = {},
 ): Promise<EngineWorker> {
   const { metrics } = options;
   const gateway = new AlipayGateway(
@@ -29,6 +37,27 @@ export async function createWorker(
     metrics ? { observe: metrics.observeGateway } : {},
   );
   const conn = connection ?? (await NativeConnection.connect(config.temporal.connection));
+  // Reconciliation reads payments and starts or settles them through Temporal's client API.
+  const recon = config.reconciliation;
+  const clientConnection = recon ? await Connection.connect(config.temporal.connection) : undefined;
+  const client = clientConnection
+    ? new Client({ connection: clientConnection, namespace: config.temporal.namespace })
+    : undefined;
+  const partnerId = config.alipay.gateway.partner;
+  if (recon && client && (options.ensureSchedule ?? recon.schedule)) {
+    const done = await ensureReconciliationSchedule(client, {
+      partnerId,
+      taskQueue: config.temporal.taskQueue,
+      reconciliation: recon,
+    });
+    console.log(
+      JSON.stringify({
+        msg: `reconciliation schedule ${done}`,
+        hourGmt8: recon.scheduleHourGmt8,
+        partnerId,
+      }),
+    );
+  }
   const worker = await Worker.create({
     connection: conn,
     namespace: config.temporal.namespace,
@@ -37,13 +66,31 @@ export async function createWorker(
     ...(config.temporal.maxCachedWorkflows !== undefined
       ? { maxCachedWorkflows: config.temporal.maxCachedWorkflows }
       : {}),
-    activities: createActivities({
-      gateway,
-      partnerId: config.alipay.gateway.partner,
-      verifyNotifyIds: config.alipay.verifyNotifyIds,
-      ...(config.merchantHook ? { merchantHook: config.merchantHook } : {}),
-      ...(metrics ? { metrics } : {}),
-    }),
+    activities: {
+      ...createActivities({
+        gateway,
+        partnerId: config.alipay.gateway.partner,
+        verifyNotifyIds: config.alipay.verifyNotifyIds,
+        ...(config.merchantHook ? { merchantHook: config.merchantHook } : {}),
+        ...(metrics ? { metrics } : {}),
+      }),
+      ...(recon && client
+        ? createReconciliationActivities({
+            client,
+            intake: new NotificationIntake({
+              client,
+              partnerId,
+              taskQueue: config.temporal.taskQueue,
+              payments: config.payments,
+            }),
+            partnerId,
+            signType: config.alipay.gateway.signType,
+            sftp: recon.sftp,
+            charset: recon.charset,
+            ...(metrics ? { metrics } : {}),
+          })
+        : {}),
+    },
   });
   return {
     worker,
@@ -52,6 +99,7 @@ export async function createWorker(
         await worker.run();
       } finally {
         await gateway.close();
+        await clientConnection?.close();
         if (!connection) await conn.close();
       }
     },

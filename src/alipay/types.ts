@@ -192,4 +192,10 @@ export interface PaymentNotification {
   readonly subject?: string;
   readonly body?: string;
   readonly memo?: string;
+  /**
+   * Set only for a payment found in Alipay's reconciliation file instead of a notification
+   * (no notification arrived): the file and line. `notifyId` is then made up and must not be
+   * sent to `notify_verify`. Never set by the notification parser.
+   */
+  readonly foundByReconciliation?: { readonly file: string; readonly line: number };
 }

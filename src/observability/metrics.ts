@@ -7,6 +7,7 @@ import {
   type LabelValues,
 } from 'prom-client';
 import type { GatewayCallRecord } from '../alipay';
+import type { ReconciliationReport } from '../workflows/reconciliation-types';
 
 /**
  * The engine's Prometheus metrics, in one registry of its own (not prom-client's global one, so
@@ -72,6 +73,13 @@ export class EngineMetrics {
   readonly #httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly #httpSeconds: Histogram<'route' | 'method'>;
   readonly #collectErrors: Counter<'source'>;
+  readonly #reconRuns: Counter<'status'>;
+  readonly #reconRecords: Counter<'outcome'>;
+  readonly #reconDiscrepancies: Gauge<'kind'>;
+  readonly #reconDiscrepanciesFound: Counter<'kind'>;
+  readonly #reconActions: Counter<'kind' | 'result'>;
+  readonly #reconLastDay: Gauge<'status'>;
+  readonly #reconAlerts: Counter<'reason'>;
 
   constructor(options: EngineMetricsOptions = {}) {
     this.registry = new Registry();
@@ -144,6 +152,49 @@ export class EngineMetrics {
       help: 'HTTP request duration by route template and method.',
       labelNames: ['route', 'method'],
       buckets: HTTP_BUCKETS,
+      registers,
+    });
+    // Reconciliation: named as the issue asks (alipay_reconciliation_*), one family per question.
+    this.#reconRuns = new Counter({
+      name: 'alipay_reconciliation_runs_total',
+      help: 'Finished reconciliation days by status (RECONCILED, FILE_MISSING, FILE_REFUSED).',
+      labelNames: ['status'],
+      registers,
+    });
+    this.#reconRecords = new Counter({
+      name: 'alipay_reconciliation_records_total',
+      help: 'Transaction-file records compared, by outcome (MATCHED, RECOVERED, SETTLED, IN_PROGRESS, DISCREPANCY).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#reconDiscrepancies = new Gauge({
+      name: 'alipay_reconciliation_discrepancies',
+      help: 'Discrepancies of the last reconciled day, by kind (AMOUNT_MISMATCH, MISSING_FROM_FILE, ...).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.#reconDiscrepanciesFound = new Counter({
+      name: 'alipay_reconciliation_discrepancies_found_total',
+      help: 'Discrepancies listed by reconciliation runs, by kind (a day run twice counts twice).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.#reconActions = new Counter({
+      name: 'alipay_reconciliation_actions_total',
+      help: 'What reconciliation changed: START_PAYMENT (found only in the file) or SETTLE (resolved from the file), by result.',
+      labelNames: ['kind', 'result'],
+      registers,
+    });
+    this.#reconLastDay = new Gauge({
+      name: 'alipay_reconciliation_last_run_timestamp_seconds',
+      help: 'When a reconciliation day last finished, by status.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.#reconAlerts = new Counter({
+      name: 'alipay_reconciliation_alerts_total',
+      help: 'Days that need people: files missing after the deadline, or refused as malformed.',
+      labelNames: ['reason'],
       registers,
     });
     const payments = options.countPaymentsByStatus
@@ -231,6 +282,29 @@ export class EngineMetrics {
       const m = label(String(method).toUpperCase());
       this.#httpRequests.inc({ route: r, method: m, status: String(status) });
       observe(this.#httpSeconds, { route: r, method: m }, seconds);
+    });
+  }
+
+  /** A reconciliation day finished: its counts, discrepancies and actions. */
+  reconciliation(report: ReconciliationReport): void {
+    safely(() => {
+      this.#reconRuns.inc({ status: label(report.status) });
+      this.#reconLastDay.set(
+        { status: label(report.status) },
+        (report.finishedAt ?? Date.now()) / 1000,
+      );
+      if (report.status === 'FILE_MISSING' || report.status === 'FILE_REFUSED')
+        this.#reconAlerts.inc({ reason: report.status });
+      if (report.status !== 'RECONCILED') return;
+      for (const [outcome, n] of Object.entries(report.counts))
+        if (n > 0) this.#reconRecords.inc({ outcome: label(outcome) }, n);
+      this.#reconDiscrepancies.reset();
+      for (const [kind, n] of Object.entries(report.discrepancyCounts)) {
+        this.#reconDiscrepancies.set({ kind: label(kind) }, n ?? 0);
+        this.#reconDiscrepanciesFound.inc({ kind: label(kind) }, n ?? 0);
+      }
+      for (const a of report.actions)
+        this.#reconActions.inc({ kind: label(a.kind), result: label(a.result) });
     });
   }
 

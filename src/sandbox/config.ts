@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isSignType } from '../alipay/signing';
-import { DEFAULT_SANDBOX_HOST, DEFAULT_SANDBOX_PORT } from './defaults';
+import {
+  DEFAULT_SANDBOX_HOST,
+  DEFAULT_SANDBOX_PORT,
+  DEFAULT_SANDBOX_SFTP_PASSWORD,
+  DEFAULT_SANDBOX_SFTP_PORT,
+  DEFAULT_SANDBOX_SFTP_USERNAME,
+} from './defaults';
 import { SandboxError } from './errors';
 import { DEFAULT_PARTNER_CONFIG, type SandboxPartnerConfig } from './partners';
 import type { SandboxOptions } from './server';
@@ -33,6 +39,25 @@ export const SANDBOX_ENV_HELP: readonly (readonly [string, string])[] = [
     'JSON file keeping codes, trades, refunds, ID counters and pending notifications across restarts (also --state-file PATH; default: in memory only)',
   ],
   ['SANDBOX_QUIET', '"1" to log only the start-up line'],
+  [
+    'SANDBOX_SFTP_PORT',
+    `port of the SFTP server with the reconciliation files (default ${DEFAULT_SANDBOX_SFTP_PORT}, 0 when SANDBOX_PORT is 0; 0 = any free port; off = none)`,
+  ],
+  ['SANDBOX_SFTP_USER', `SFTP user name (default ${DEFAULT_SANDBOX_SFTP_USERNAME})`],
+  [
+    'SANDBOX_SFTP_PASSWORD',
+    `SFTP password (default ${DEFAULT_SANDBOX_SFTP_PASSWORD}; "none" = keys only)`,
+  ],
+  [
+    'SANDBOX_SFTP_AUTHORIZED_KEYS_FILE',
+    'OpenSSH public keys (one a line) accepted for the SFTP user',
+  ],
+  ['SANDBOX_SFTP_HOST_KEY_FILE', 'SFTP host private key (default: a fresh ed25519 key per start)'],
+  [
+    'SANDBOX_RECON_PUBLISH_DELAY',
+    'files of a GMT+8 day appear this long after it ends (default 2h)',
+  ],
+  ['SANDBOX_RECON_CHARSET', 'charset of the files: UTF-8 or GBK (default UTF-8)'],
 ];
 
 const bad = (message: string): never => {
@@ -49,6 +74,14 @@ export function parseDuration(name: string, text: string): number {
       `${name}=${JSON.stringify(text)}: expected a duration such as 500ms, 15s, 30m, 36h or 90d`,
     );
   return Math.round(Number(m[1]) * (UNITS[m[2] ?? 'ms'] as number));
+}
+
+function readText(name: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    return bad(`${name}=${path}: ${(e as Error).message}`);
+  }
 }
 
 interface PartnerFileEntry {
@@ -133,5 +166,45 @@ export function sandboxOptionsFromEnv(env: NodeJS.ProcessEnv): SandboxOptions & 
     options.notifyIdTtlMs = parseDuration('SANDBOX_NOTIFY_ID_TTL', env.SANDBOX_NOTIFY_ID_TTL);
   if (env.SANDBOX_CLOCK_START) options.clock = { start: env.SANDBOX_CLOCK_START };
   if (env.SANDBOX_STATE_FILE) options.stateFile = env.SANDBOX_STATE_FILE;
+  // With SANDBOX_PORT=0 (tests) the SFTP server takes any free port too.
+  const sftpPort =
+    env.SANDBOX_SFTP_PORT ?? (options.port === 0 ? '0' : String(DEFAULT_SANDBOX_SFTP_PORT));
+  if (sftpPort === 'off') options.sftp = false;
+  else {
+    if (!/^\d+$/.test(sftpPort) || Number(sftpPort) > 65535)
+      bad(`SANDBOX_SFTP_PORT=${JSON.stringify(sftpPort)}: expected 0..65535 or off`);
+    const password = env.SANDBOX_SFTP_PASSWORD ?? DEFAULT_SANDBOX_SFTP_PASSWORD;
+    const keysFile = env.SANDBOX_SFTP_AUTHORIZED_KEYS_FILE;
+    const authorizedKeys = keysFile
+      ? readText('SANDBOX_SFTP_AUTHORIZED_KEYS_FILE', keysFile)
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !l.startsWith('#'))
+      : undefined;
+    const hostKey = env.SANDBOX_SFTP_HOST_KEY_FILE
+      ? readText('SANDBOX_SFTP_HOST_KEY_FILE', env.SANDBOX_SFTP_HOST_KEY_FILE)
+      : undefined;
+    options.sftp = {
+      port: Number(sftpPort),
+      account: {
+        username: env.SANDBOX_SFTP_USER || DEFAULT_SANDBOX_SFTP_USERNAME,
+        ...(password === 'none' ? {} : { password }),
+        ...(authorizedKeys ? { authorizedKeys } : {}),
+      },
+      ...(hostKey ? { hostKey } : {}),
+    };
+  }
+  const recon: NonNullable<SandboxOptions['recon']> = {};
+  if (env.SANDBOX_RECON_PUBLISH_DELAY)
+    recon.publishDelayMs = parseDuration(
+      'SANDBOX_RECON_PUBLISH_DELAY',
+      env.SANDBOX_RECON_PUBLISH_DELAY,
+    );
+  if (env.SANDBOX_RECON_CHARSET) {
+    const cs = env.SANDBOX_RECON_CHARSET.toUpperCase();
+    if (cs !== 'UTF-8' && cs !== 'GBK') bad('SANDBOX_RECON_CHARSET: expected UTF-8 or GBK');
+    recon.charset = cs as 'UTF-8' | 'GBK';
+  }
+  options.recon = recon;
   return options;
 }

@@ -9,6 +9,7 @@ import type { FaultSpec } from './faults';
 import { parseJsonBody, readBody, sendJson } from './http-util';
 import type { SandboxInspector } from './inspection';
 import { faultView } from './views';
+import { RECON_ENDPOINTS } from './recon/control-routes';
 
 /** Endpoints of the control surface, listed by `GET /sandbox`. */
 export const CONTROL_ENDPOINTS = [
@@ -22,6 +23,7 @@ export const CONTROL_ENDPOINTS = [
   'GET    /sandbox/clock                    sandbox time',
   'POST   /sandbox/clock                    {"set"?: "2024-01-01 23:59:00" | epoch ms, "advance_ms"?, "frozen"?}',
   'POST   /sandbox/sign                     {"params":{...},"partner"?} sign a request with the partner MD5 key',
+  ...RECON_ENDPOINTS,
 ] as const;
 
 interface Route {

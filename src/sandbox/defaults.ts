@@ -53,3 +53,13 @@ export const DEFAULT_NOTIFY_RETRY_GAPS_MS: readonly number[] = Object.freeze([
 
 /** How long one notification delivery may take before it counts as failed [R]. */
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 15_000;
+
+/** Port of the sandbox's SFTP server (reconciliation files) for `npm run sandbox` / `npm start`. */
+export const DEFAULT_SANDBOX_SFTP_PORT = 8722;
+
+/** The sandbox's SFTP account (MADE-UP; a real one comes from Alipay with the contract). */
+export const DEFAULT_SANDBOX_SFTP_USERNAME = 'alipay-sandbox';
+export const DEFAULT_SANDBOX_SFTP_PASSWORD = 'sandbox-sftp-password';
+
+/** Remote directory the daily files appear in [R]. */
+export const DEFAULT_SANDBOX_SFTP_DIRECTORY = '/download';

@@ -22,8 +22,8 @@ export type GatewayFault =
   | { kind: 'system-error' }
   /** `result_code=UNKNOWN` in a signed business node; `apply` processes the call first. */
   | { kind: 'unknown'; apply?: boolean }
-  /** `result_code=FAIL` with the given business `error` (and CANCEL's `retry_flag`). */
-  | { kind: 'fail'; error: string; retryFlag?: 'Y' | 'N' }
+  /** `result_code=FAIL` with the given business `error` (and CANCEL's `retry_flag`); `apply` processes the call first. */
+  | { kind: 'fail'; error: string; retryFlag?: 'Y' | 'N'; apply?: boolean }
   /**
    * A genuinely signed answer that belongs to another request, behind this request's
    * `<request>` echo (the echo is not signed: MAPI signs the business node only). `from`

@@ -12,3 +12,6 @@ export type { TradeView } from './views';
 export { DEFAULT_PARTNER_CONFIG, type SandboxPartnerConfig } from './partners';
 export * from './defaults';
 export { SandboxError } from './errors';
+export type { SandboxSftp } from './server';
+export type { ReconFault, ReconFileKind, ReconFileOptions, ReconFiles } from './recon/publisher';
+export { reconFileName } from './recon/layout';

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       : (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   process.stdout.write(
-    `Alipay sandbox listening on ${sandbox.url} (gateway ${sandbox.gatewayUrl}, control ${sandbox.url}/sandbox)${sandbox.stateFile ? `, state in ${sandbox.stateFile}` : ''}\n`,
+    `Alipay sandbox listening on ${sandbox.url} (gateway ${sandbox.gatewayUrl}, control ${sandbox.url}/sandbox)${sandbox.stateFile ? `, state in ${sandbox.stateFile}` : ''}${sandbox.sftp ? `; reconciliation files on sftp://${sandbox.sftp.username}@${sandbox.sftp.host}:${sandbox.sftp.port}${sandbox.sftp.directory}` : ''}\n`,
   );
   const stop = (signal: string): void => {
     process.stdout.write(`${signal}: stopping the sandbox\n`);

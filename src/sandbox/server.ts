@@ -10,6 +10,9 @@ import {
   DEFAULT_NOTIFY_TIMEOUT_MS,
   DEFAULT_REFUND_PERIOD_MS,
   DEFAULT_SANDBOX_HOST,
+  DEFAULT_SANDBOX_SFTP_DIRECTORY,
+  DEFAULT_SANDBOX_SFTP_PASSWORD,
+  DEFAULT_SANDBOX_SFTP_USERNAME,
   DEFAULT_TIMESTAMP_WINDOW_MS,
   DEFAULT_UNPAID_TIMEOUT_MS,
   GATEWAY_PATH,
@@ -26,6 +29,9 @@ import { captureState, readStateFile, restoreState, StateFileWriter } from './st
 import { CodeBook } from './state/codes';
 import { IdFactory } from './state/ids';
 import { TradeBook } from './state/trades';
+import { handleReconControl } from './recon/control-routes';
+import { ReconFiles, type ReconFileOptions } from './recon/publisher';
+import { startSftpServer, type SftpAccount, type SftpServer } from './recon/sftp-server';
 
 /** Options of {@link startSandbox}; every one has a default suitable for tests. */
 export interface SandboxOptions {
@@ -59,7 +65,17 @@ export interface SandboxOptions {
    * change (atomically) and at `close()`. The clock and the fault script are not kept.
    */
   stateFile?: string;
+  /** The daily reconciliation files (publication delay, charset, fee rate). */
+  recon?: ReconFileOptions;
+  /**
+   * The SFTP server that serves the reconciliation files, or `false` for none. Default: on the
+   * sandbox's host, any free port, the MADE-UP account `alipay-sandbox` / `sandbox-sftp-password`.
+   */
+  sftp?: false | { port?: number; account?: SftpAccount; directory?: string; hostKey?: string };
 }
+
+/** The sandbox's SFTP server and the account it accepts. */
+export type SandboxSftp = SftpServer & { readonly username: string; readonly password?: string };
 
 /** A running sandbox. */
 export interface Sandbox {
@@ -78,6 +94,10 @@ export interface Sandbox {
   readonly notifications: Notifier;
   /** A customer pays a code (same as `POST /sandbox/pay`). */
   pay(input: PayInput): PaidTrade;
+  /** Daily reconciliation files: `produce(date)`, `addFault(date, fault)`, `clearFaults(date)`. */
+  readonly recon: ReconFiles;
+  /** The SFTP server serving them (undefined with `sftp: false`). */
+  readonly sftp: SandboxSftp | undefined;
   /** The state file (absolute path), when the sandbox keeps one. */
   readonly stateFile: string | undefined;
   /**
@@ -152,9 +172,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const inspector = new SandboxInspector(core);
   const held = new HeldConnections();
+  const recon = new ReconFiles(core, options.recon);
+  let sftp: SandboxSftp | undefined;
+  if (options.sftp !== false) {
+    const account = options.sftp?.account ?? {
+      username: DEFAULT_SANDBOX_SFTP_USERNAME,
+      password: DEFAULT_SANDBOX_SFTP_PASSWORD,
+    };
+    try {
+      const server = await startSftpServer({
+        host: options.host ?? DEFAULT_SANDBOX_HOST,
+        port: options.sftp?.port ?? 0,
+        account,
+        directory: options.sftp?.directory ?? DEFAULT_SANDBOX_SFTP_DIRECTORY,
+        ...(options.sftp?.hostKey ? { hostKey: options.sftp.hostKey } : {}),
+        files: () => recon.visibleFiles(),
+        log: core.log,
+      });
+      sftp = Object.assign(server, {
+        username: account.username,
+        ...(account.password !== undefined ? { password: account.password } : {}),
+      });
+    } catch (e) {
+      writer?.close(false);
+      await core.notifier.close();
+      throw e;
+    }
+  }
 
   const server = createServer((req, res) => {
-    route(core, inspector, held, req, res).catch((e: unknown) => {
+    route(core, inspector, held, req, res, recon, sftp).catch((e: unknown) => {
       core.log(
         `internal error on ${req.method ?? '?'} ${req.url ?? '?'}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
       );
@@ -182,6 +229,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   } catch (e) {
     // Restored notifications must not go out from a sandbox that did not start.
+    await sftp?.close();
     writer?.close(false);
     await core.notifier.close();
     throw e;
@@ -200,6 +248,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state: inspector,
     notifications: core.notifier,
     pay: (input) => pay(core, input),
+    recon,
+    sftp,
     stateFile,
     close: () => {
       closing ??= (async () => {
@@ -208,6 +258,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
         await core.notifier.close();
         await stopped;
+        await sftp?.close();
         writer?.close();
       })();
       return closing;
@@ -221,9 +272,13 @@ async function route(
   held: HeldConnections,
   req: IncomingMessage,
   res: ServerResponse,
+  recon: ReconFiles,
+  sftp: SandboxSftp | undefined,
 ): Promise<void> {
   const path = (req.url ?? '/').split('?')[0] as string;
   if (path === GATEWAY_PATH) return handleGateway(core, held, req, res);
+  if (path.startsWith('/sandbox/recon') && (await handleReconControl(recon, sftp, req, res, path)))
+    return;
   if (path === '/sandbox' || path.startsWith('/sandbox/'))
     return handleControl(core, inspector, req, res, path);
   if (path === '/healthz') return sendJson(res, 200, { ok: true });

@@ -14,6 +14,7 @@ import type { ServerMetrics } from './metrics-port';
 import { NotificationIntake } from './notification-intake';
 import { notifyRoute } from './notify-route';
 import { paymentsRoutes } from './payments-routes';
+import { reconciliationRoutes } from './reconciliation-routes';
 import type { QrRenderer } from './qr-image';
 import { SHARED_SCHEMAS } from './schemas';
 import { ScopeGuard } from './scope';
@@ -111,6 +112,18 @@ export function buildHttpService(deps: HttpServiceDeps): FastifyInstance {
     const typed = api.withTypeProvider<TypeBoxTypeProvider>();
     await codesRoutes(typed, ctx);
     await paymentsRoutes(typed, ctx);
+    // A day's reconciliation spans every store of the partner: keys scoped to all only.
+    await api.register(async (recon) => {
+      recon.addHook('preHandler', async (req, reply) => {
+        if (req.apiKey?.scope.kind !== 'all')
+          return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'not found' } });
+        if (req.method !== 'GET' && req.apiKey.access !== 'read-write')
+          return reply
+            .code(403)
+            .send({ error: { code: 'FORBIDDEN', message: 'this API key is read-only' } });
+      });
+      await reconciliationRoutes(recon, deps.engine, deps.taskQueue);
+    });
   });
   app.setErrorHandler(apiErrorHandler);
   app.setNotFoundHandler((req, reply) =>

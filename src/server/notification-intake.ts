@@ -84,7 +84,12 @@ function detailsOf(n: PaymentNotification): string {
     ['Store', n.storeId],
     ['Code', n.qrcode],
     ['Paid', n.totalFee && n.currency ? `${n.totalFee} ${n.currency}` : undefined],
-    ['First notification', n.notifyId],
+    n.foundByReconciliation
+      ? [
+          'Found by reconciliation',
+          `${n.foundByReconciliation.file} line ${n.foundByReconciliation.line} (no notification arrived)`,
+        ]
+      : ['First notification', n.notifyId],
     ['Admission', "asked of the store's code by the payment: see its current details"],
   ];
   return rows

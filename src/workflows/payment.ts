@@ -162,9 +162,12 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       } else if (notification === undefined && book.status === 'AWAITING_NOTIFICATION') {
         book.state.notifyIds.push(received.notifyId);
         notification = received;
+        const found = received.foundByReconciliation;
         book.record(
-          'NOTIFICATION_RECEIVED',
-          `${received.notifyId} ${received.tradeStatus ?? ''}`.trim(),
+          found ? 'FOUND_BY_RECONCILIATION' : 'NOTIFICATION_RECEIVED',
+          found
+            ? `${found.file} line ${found.line}`
+            : `${received.notifyId} ${received.tradeStatus ?? ''}`.trim(),
         );
       } else {
         book.state.notifyIds.push(received.notifyId);
@@ -233,9 +236,11 @@ export async function PaymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       const patienceUntil =
         endOfGmt8Day(n.paidAt ?? n.notifyTime ?? Date.now()) -
         (input.confirmMarginMs ?? DEFAULT_CONFIRM_MARGIN_MS);
+      // A payment found in the reconciliation file has no real notify_id to verify.
+      const notifyId = n.foundByReconciliation ? undefined : n.notifyId;
       trade = await confirmPaymentPatiently(
         ref(),
-        n.notifyId,
+        notifyId,
         (attempt, delayMs) =>
           book.record('QUERY_NOT_FOUND', `try ${attempt}; asking again in ${delayMs / 1000} s`),
         timeouts,

@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
 import { paymentWorkflowId } from '../../src/workflows/payment-types';
 import { codeBody, eventually, startStack, type Stack } from '../server/support';
+import { reconciliationScheduleId } from '../../src/workflows/reconciliation-types';
 
 // An operator's path through the Temporal Web UI, in headless Chromium (Debian's `chromium`
 // package, driven by playwright-core; never Playwright's browser download): filter the workflow
@@ -183,6 +184,35 @@ test(
         .getByText('PARTIALLY_REFUNDED', { exact: true })
         .waitFor();
       await screenshot(page, 'web-ui-payment.png');
+    } catch (err) {
+      await page
+        .screenshot({ path: path.join(OUTPUT, 'web-ui-failure.png'), fullPage: true })
+        .catch(() => undefined);
+      throw err;
+    } finally {
+      await context.close();
+    }
+  },
+);
+
+test(
+  "the worker's daily reconciliation Schedule is on the Web UI's Schedules page",
+  { skip, timeout: 120_000 },
+  async () => {
+    assert.ok(browser && server && stack);
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    try {
+      await page.goto(`${server.uiUrl}/namespaces/default/schedules`, {
+        waitUntil: 'domcontentloaded',
+      });
+      await page
+        .getByText(reconciliationScheduleId(stack.config.alipay.gateway.partner), { exact: true })
+        .first()
+        .waitFor();
+      await page.getByText('DailyReconciliationWorkflow').first().waitFor();
+      await screenshot(page, 'web-ui-schedules.png');
     } catch (err) {
       await page
         .screenshot({ path: path.join(OUTPUT, 'web-ui-failure.png'), fullPage: true })

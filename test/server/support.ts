@@ -58,6 +58,8 @@ export async function startStack(options: {
     TEMPORAL_ADDRESS: options.temporalAddress,
     ENGINE_TASK_QUEUE: options.taskQueue,
     SANDBOX_PORT: String(new URL(sandbox.url).port),
+    // Reconciliation reads the sandbox's SFTP server (its port is a free one).
+    ...(sandbox.sftp ? { RECON_SFTP_PORT: String(sandbox.sftp.port) } : {}),
     HTTP_PORT: '0',
     ADMIN_PORT: '0',
     TEMPORAL_METRICS_ADDRESS: 'off',

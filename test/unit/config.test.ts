@@ -142,3 +142,50 @@ describe('config', () => {
     );
   });
 });
+
+describe('config: reconciliation', () => {
+  const real = {
+    ALIPAY_GATEWAY_URL: 'production',
+    ALIPAY_PARTNER: '2088000000000001',
+    ALIPAY_MD5_KEY: 'k'.repeat(32),
+    MERCHANT_API_KEYS: 'a-long-merchant-key-1',
+  };
+
+  it("defaults to the embedded sandbox's SFTP account, daily at 10:00 GMT+8", () => {
+    const r = loadConfig({}).reconciliation!;
+    assert.deepEqual(
+      [r.sftp.host, r.sftp.port, r.sftp.username, r.sftp.directory],
+      ['127.0.0.1', 8722, 'alipay-sandbox', '/download'],
+    );
+    assert.equal(r.sftp.password, 'sandbox-sftp-password');
+    assert.deepEqual([r.schedule, r.scheduleHourGmt8, r.graceMs], [true, 10, 15 * 60_000]);
+    assert.equal(loadConfig({ SANDBOX_SFTP_PORT: '9922' }).reconciliation!.sftp.port, 9922);
+  });
+
+  it('is off for a real gateway without RECON_SFTP_HOST, and then needs the account and a pinned host key', () => {
+    assert.equal(loadConfig(real).reconciliation, undefined);
+    assert.throws(
+      () =>
+        loadConfig({
+          ...real,
+          RECON_SFTP_HOST: 'sftp.alipay.example',
+          RECON_SCHEDULE_HOUR_GMT8: '24',
+        }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.some((p) => p.startsWith('RECON_SFTP_USER')) &&
+        err.problems.some((p) => p.startsWith('RECON_SFTP_PASSWORD')) &&
+        err.problems.some((p) => p.startsWith('RECON_SFTP_HOST_KEY_SHA256')) &&
+        err.problems.some((p) => p.startsWith('RECON_SCHEDULE_HOUR_GMT8')),
+    );
+    const ok = loadConfig({
+      ...real,
+      RECON_SFTP_HOST: 'sftp.alipay.example',
+      RECON_SFTP_USER: 'p2088',
+      RECON_SFTP_PASSWORD: 'secret',
+      RECON_SFTP_HOST_KEY_SHA256: `SHA256:${'A'.repeat(43)}`,
+      RECON_FILE_CHARSET: 'gbk',
+    }).reconciliation!;
+    assert.deepEqual([ok.sftp.port, ok.charset, ok.sftp.hostKeySha256?.length], [22, 'GBK', 50]);
+  });
+});

@@ -258,7 +258,7 @@ export const waitForStatus = (handle: WorkflowHandle, status: PaymentStatus, tim
 export async function maybeRecordHistory(
   handle: WorkflowHandle,
   name: string,
-  workflow: 'payment' | 'qrcode' = 'payment',
+  workflow: 'payment' | 'qrcode' | 'reconciliation' = 'payment',
 ): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();

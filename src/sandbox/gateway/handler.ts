@@ -121,6 +121,8 @@ async function answerWithFault(
       if (isVerify || !facts.spec) return textAnswer('false', 'injected fault: unknown');
       return unknownAnswer(facts.spec, request, facts.signer);
     case 'fail': {
+      // `apply`: the call went through, the answer says otherwise (e.g. an unknown code).
+      if (fault.apply) execute(core, request);
       if (isVerify || !facts.spec)
         return textAnswer('false', `injected fault: fail ${fault.error}`);
       const extra: Record<string, string> = fault.retryFlag ? { retry_flag: fault.retryFlag } : {};
