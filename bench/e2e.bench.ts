@@ -8,11 +8,11 @@
  *
  * Run: npm run bench -- e2e [--rounds 5] [--seconds 4] [--concurrency 1,16]
  */
-import { Cluster } from './lib/cluster';
+import { Cluster, PARTNER } from './lib/cluster';
 import { closedLoop, forEachLimited } from './lib/load';
 import { parseFlags, printTable, runContext, writeResult } from './lib/report';
 import { bareSettled, paymentSettled, settle } from './lib/settle';
-import { logFirst, roundAll, Sides, statusReachedAt } from './lib/sides';
+import { historyCost, logFirst, roundAll, Sides, statusReachedAt } from './lib/sides';
 import {
   medianOfRounds,
   round3,
@@ -92,6 +92,8 @@ async function main(): Promise<void> {
 
     const results = [];
     let rate = 10;
+    let lastEngine = '';
+    let lastBare = '';
     for (const concurrency of levels) {
       const engine: RoundSummary[] = [];
       const bare: RoundSummary[] = [];
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
         engine.push(e);
         rate = Math.max(rate, e.perSecond);
         await settle(sides.client, engineIds, paymentSettled);
+        lastEngine = engineIds[engineIds.length - 1] ?? lastEngine;
         const bareIds: string[] = [];
         const b = await round(
           concurrency,
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
         );
         bare.push(b);
         await settle(sides.client, bareIds, bareSettled);
+        lastBare = bareIds[bareIds.length - 1] ?? lastBare;
         console.log(
           `  c=${concurrency} round ${r + 1}/${rounds}: engine ${e.perSecond.toFixed(1)}/s p50 ${e.p50.toFixed(0)} ms, bare ${b.perSecond.toFixed(1)}/s p50 ${b.p50.toFixed(0)} ms`,
         );
@@ -166,6 +170,33 @@ async function main(): Promise<void> {
         x.bare.p99,
       ]),
     ]);
+    // What one payment costs Temporal (each event is server work; each task a round trip).
+    const cost = {
+      engine: lastEngine ? await historyCost(sides.client, lastEngine) : undefined,
+      bare: lastBare ? await historyCost(sides.client, lastBare) : undefined,
+    };
+    const code = await historyCost(sides.client, `qrcode/${PARTNER}/BENCH-0/no-fee`).catch(
+      () => undefined,
+    );
+    console.log('\nhistory of one payment (engine, PAID) vs one bare workflow (DONE):');
+    printTable([
+      ['', 'events', 'workflow tasks', 'activities', 'signals in', 'signals out', 'timers'],
+      ...(
+        Object.entries(cost).filter(([, c]) => c) as [string, NonNullable<typeof cost.engine>][]
+      ).map(([k, c]) => [
+        k,
+        String(c.events),
+        String(c.workflowTasks),
+        String(c.activities),
+        String(c.signalsReceived),
+        String(c.signalsSent),
+        String(c.timers),
+      ]),
+    ]);
+    if (code)
+      console.log(
+        `the store's code workflow: ${code.events} events, ${code.workflowTasks} workflow tasks, ${code.signalsReceived} signals in, ${code.signalsSent} out (for every payment of the run)`,
+      );
     const file = writeResult(flags.name as string, ctx, {
       parameters: {
         rounds,
@@ -177,6 +208,8 @@ async function main(): Promise<void> {
       },
       baseline: 'bare signal-with-start + one no-op activity, same server, same run',
       results,
+      historyPerPayment: cost,
+      codeWorkflowHistory: code,
     });
     console.log(`\nwritten: ${file}`);
   } finally {

@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Cluster } from './lib/cluster';
+import { cpuSeconds } from './lib/processes';
 import { summarize, type ProfileSummary } from './lib/cpu-profile';
 import { closedLoop } from './lib/load';
 import { parseFlags, printTable, runContext, writeResult } from './lib/report';
@@ -46,11 +47,23 @@ async function main(): Promise<void> {
   let load;
   let loadStart = 0;
   let loadEnd = 0;
+  let settled = 0;
+  const cpu: Record<string, number> = {};
   try {
     const pool = new TradePool(cluster, [await cluster.createStore('BENCH-0')]);
     const sides = await Sides.create(cluster, pool);
     await pool.fill(Math.max(200, seconds * 30));
     const ids: string[] = [];
+    const parts = {
+      'Temporal server (Go)': cluster.temporal.process.pid as number,
+      'engine worker': cluster.worker.pid,
+      'engine HTTP service': cluster.http.pid,
+      'Alipay sandbox': cluster.sandbox.pid,
+    };
+    const before = Object.fromEntries(
+      Object.entries(parts).map(([k, pid]) => [k, cpuSeconds(pid)]),
+    );
+    const selfBefore = process.cpuUsage();
     loadStart = Date.now();
     const r = await closedLoop(
       { concurrency, durationMs: seconds * 1000 },
@@ -58,7 +71,11 @@ async function main(): Promise<void> {
       logFirst('engine'),
     );
     loadEnd = Date.now();
-    await settle(sides.client, ids, paymentSettled);
+    await settle(sides.client, ids, paymentSettled, { sample: 64, timeoutMs: 300_000 });
+    settled = Date.now();
+    for (const [k, pid] of Object.entries(parts)) cpu[k] = cpuSeconds(pid) - (before[k] ?? 0);
+    const self = process.cpuUsage(selfBefore);
+    cpu['load generator (this process)'] = (self.user + self.system) / 1e6;
     load = roundAll(summarizeRound(r));
   } finally {
     await cluster.close();
@@ -81,13 +98,26 @@ async function main(): Promise<void> {
     `\nCPU profile of the ingest path: ${load.completed} notifications in ${seconds} s at concurrency ${concurrency} (${load.perSecond}/s, ack p50 ${load.p50} ms); load average ${ctx.loadAverageAtStart.join(' ')}`,
   );
   // Only the load: each profile ends when its process exited, so the window is counted back.
-  const windowOf = (exitedAt: number | undefined) =>
-    exitedAt === undefined ? undefined : { fromMs: exitedAt - loadStart, toMs: exitedAt - loadEnd };
+  // The worker's window runs on until the payments of the load were done (confirmation follows
+  // the acknowledgement); the HTTP service's ends with the load.
+  const windowOf = (exitedAt: number | undefined, end: number) =>
+    exitedAt === undefined ? undefined : { fromMs: exitedAt - loadStart, toMs: exitedAt - end };
   const windows: Record<string, ReturnType<typeof windowOf>> = {
-    'HTTP service': windowOf(cluster.http.exitedAt),
+    'HTTP service': windowOf(cluster.http.exitedAt, loadEnd),
   };
-  const workerWindow = windowOf(cluster.worker.exitedAt);
-  const out: Record<string, unknown> = {};
+  const workerWindow = windowOf(cluster.worker.exitedAt, settled);
+  const window = (settled - loadStart) / 1000;
+  console.log(
+    `\nCPU seconds from the start of the load until its payments were done (${window.toFixed(1)} s, 2 cores):`,
+  );
+  printTable([
+    ['process', 'CPU s', 'share of the window'],
+    ...Object.entries(cpu).map(([k, v]) => [k, v, `${((v / window) * 100).toFixed(0)}% of a core`]),
+  ]);
+  const out: Record<string, unknown> = {
+    cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round3(v)])),
+    windowSeconds: round3(window),
+  };
   for (const [group, list] of Object.entries(groups)) {
     if (list.length === 0) {
       console.log(`\n${group}: no profile written`);
@@ -99,7 +129,7 @@ async function main(): Promise<void> {
     );
     const pct = (ms: number) => `${((ms / s.busyMs) * 100).toFixed(1)}%`;
     console.log(
-      `\n${group}: ${(s.busyMs / 1000).toFixed(1)} s busy of ${(s.wallMs / 1000).toFixed(1)} s profiled under load (${list.length} profile${list.length > 1 ? 's' : ''})`,
+      `\n${group}: ${(s.busyMs / 1000).toFixed(1)} s busy of ${(s.wallMs / 1000).toFixed(1)} s profiled (${list.length} profile${list.length > 1 ? 's' : ''})`,
     );
     printTable([
       ['self time', 'ms', 'function', 'where'],

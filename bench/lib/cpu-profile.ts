@@ -53,7 +53,7 @@ export function summarize(files: readonly string[], window?: WindowFromEnd): Pro
     const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
     const from = window ? p.endTime - window.fromMs * 1000 : -Infinity;
     const to = window ? p.endTime - window.toMs * 1000 : Infinity;
-    wall += (Math.min(to, p.endTime) - Math.max(from, p.startTime)) / 1000;
+    wall = Math.max(wall, (Math.min(to, p.endTime) - Math.max(from, p.startTime)) / 1000);
     const nodes = new Map(p.nodes.map((n) => [n.id, n]));
     const self = new Map<number, number>();
     let t = p.startTime;
@@ -71,7 +71,7 @@ export function summarize(files: readonly string[], window?: WindowFromEnd): Pro
       if (functionName === '(idle)') continue;
       busy += ms;
       const where = url ? `${shorten(url)}:${lineNumber + 1}` : '';
-      const name = functionName || '(anonymous)';
+      const name = (functionName || '(anonymous)').slice(0, 60);
       const key = `${name} ${where}`;
       const prev = byFunction.get(key);
       byFunction.set(key, { name, where, ms: (prev?.ms ?? 0) + ms });

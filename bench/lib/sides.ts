@@ -118,3 +118,18 @@ export function logFirst(side: string): (err: unknown) => void {
       console.error(`  ${side}: ${err instanceof Error ? err.message : String(err)}`);
   };
 }
+
+/** What one workflow cost Temporal: history events, workflow tasks, activities, signals sent. */
+export async function historyCost(client: Client, workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const count = (pred: (e: (typeof events)[number]) => unknown) => events.filter(pred).length;
+  return {
+    events: events.length,
+    workflowTasks: count((e) => e.workflowTaskCompletedEventAttributes),
+    activities: count((e) => e.activityTaskScheduledEventAttributes),
+    signalsReceived: count((e) => e.workflowExecutionSignaledEventAttributes),
+    signalsSent: count((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes),
+    timers: count((e) => e.timerStartedEventAttributes),
+  };
+}
