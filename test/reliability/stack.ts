@@ -31,6 +31,8 @@ export interface EngineProcess {
   /** Every line it printed (stdout and stderr), across restarts. */
   readonly lines: string[];
   readonly pid: number | undefined;
+  /** Running (started and not exited). */
+  alive(): boolean;
   start(): Promise<void>;
   /** SIGKILL: no shutdown hook runs (a crash, an OOM kill, a lost machine). */
   kill(): Promise<void>;
@@ -91,6 +93,7 @@ function engineProcess(
     get pid() {
       return child?.pid;
     },
+    alive: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     async start() {
       const c = spawn(process.execPath, ['--import', 'tsx', entry], {
         cwd: ROOT,
