@@ -180,9 +180,21 @@ export async function hostileApi(stack: ReliabilityStack, row: Row): Promise<voi
         fc.record({
           amount: fc.oneof(fc.double(), fc.integer(), fc.constant(null), fc.array(fc.string())),
         }),
+        {
+          // Valid ones too: the ledger check below must have something to hold.
+          arbitrary: fc.record(
+            {
+              amount: fc.constantFrom('1.00', '0.50', '0.01'),
+              currency: fc.constantFrom('USD', 'usd'),
+              reason: fc.string({ maxLength: 60 }),
+            },
+            { requiredKeys: ['amount'] },
+          ),
+          weight: 3,
+        },
         fc.record({
           amount: fc.constantFrom('1.00', '0.50'),
-          currency: fc.constantFrom('EUR', 'usd', 'JPY', '', 'XXX', '💶'),
+          currency: fc.constantFrom('USD', 'EUR', 'usd', 'JPY', '', 'XXX', '💶'),
           reason: fc.string({ maxLength: 300 }),
         }),
         fc.record({
@@ -192,17 +204,20 @@ export async function hostileApi(stack: ReliabilityStack, row: Row): Promise<voi
         fc.jsonValue(),
       ),
       fc.oneof(
+        { arbitrary: fc.stringMatching(/^[A-Za-z0-9-]{1,32}$/), weight: 3 },
         fc.string({ maxLength: 100 }),
         fc.constant(''),
         fc.constant('K'.repeat(200)),
         fc.constant('../../x'),
         fc.constant('咖啡'),
       ),
-      fc.constantFrom(
-        'application/json',
-        'text/plain',
-        'application/x-www-form-urlencoded',
-        'application/json; charset=latin1',
+      fc.oneof(
+        { arbitrary: fc.constant('application/json'), weight: 4 },
+        fc.constantFrom(
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=latin1',
+        ),
       ),
     ),
     200,
@@ -310,6 +325,10 @@ export async function hostileApi(stack: ReliabilityStack, row: Row): Promise<voi
     },
   );
 
+  assert.ok(
+    accepted.refunds.size > 0,
+    'some generated refunds were valid (the ledger check is not vacuous)',
+  );
   // Nothing refused left a trace.
   const state = (
     await paymentsReach(

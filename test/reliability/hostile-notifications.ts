@@ -5,7 +5,13 @@ import { encodeForm } from '../../src/alipay/form';
 import { DEFAULT_SANDBOX_MD5_KEY } from '../../src/sandbox';
 import type { PaymentState } from '../../src/workflows/payment-types';
 import { createStore, customerPays, notificationsSettle, paymentsReach } from './flows';
-import { assertNoSecret, check, decodeForm, sameSignedContent } from './hostile-support';
+import {
+  assertNoSecret,
+  check,
+  declaredCharset,
+  decodeForm,
+  sameSignedContent,
+} from './hostile-support';
 import type { ReliabilityStack } from './stack';
 import type { Row } from './tally';
 
@@ -19,8 +25,10 @@ import type { Row } from './tally';
 interface Base {
   body: Buffer;
   contentType: string;
-  /** The genuinely signed fields, as decoded independently. */
+  /** The genuinely signed fields' bytes (latin1), as decoded independently. */
   fields: Record<string, string>;
+  /** The same fields as text (decoded in the body's charset). */
+  text: Record<string, string>;
 }
 
 /** Signatures the suite sent: no answer and no log line may repeat them. */
@@ -67,8 +75,15 @@ function baseOf(body: Buffer, contentType: string): Base {
   const decoded = decodeForm(body, contentType);
   assert.ok(decoded, 'a genuine body decodes');
   const fields = Object.fromEntries([...decoded.fields].map(([k, v]) => [k, v[0]!]));
+  const charset = declaredCharset(contentType)!;
+  const text = Object.fromEntries(
+    Object.entries(fields).map(([k, v]) => [
+      k,
+      new TextDecoder(charset).decode(Buffer.from(v, 'latin1')),
+    ]),
+  );
   sentSignatures.add(fields['sign']!);
-  return { body, contentType, fields };
+  return { body, contentType, fields, text };
 }
 
 export async function hostileNotifications(stack: ReliabilityStack, row: Row): Promise<void> {
@@ -218,7 +233,13 @@ export async function hostileNotifications(stack: ReliabilityStack, row: Row): P
         ([k, v]) => [k, k === key ? value : v] as const,
       );
       const charset = base.contentType.includes('GBK') ? 'GBK' : 'UTF-8';
-      return judge(Buffer.from(encodeForm(pairs, charset), 'latin1'), base.contentType, base);
+      let body: string;
+      try {
+        body = encodeForm(pairs, charset);
+      } catch {
+        return Promise.resolve(); // a value GBK cannot carry: not a body anyone can send
+      }
+      return judge(Buffer.from(body, 'latin1'), base.contentType, base);
     },
   );
 
@@ -234,9 +255,14 @@ export async function hostileNotifications(stack: ReliabilityStack, row: Row): P
       // As sent (bytes of one charset declared as another), or the values re-encoded in the
       // other charset under the same signature.
       const other = base.contentType.includes('GBK') ? 'UTF-8' : 'GBK';
-      const body = recode
-        ? Buffer.from(encodeForm(Object.entries(base.fields), other), 'latin1')
-        : base.body;
+      let body = base.body;
+      if (recode) {
+        try {
+          body = Buffer.from(encodeForm(Object.entries(base.text), other), 'latin1');
+        } catch {
+          return Promise.resolve(); // text the other charset cannot carry
+        }
+      }
       return judge(body, contentType, base);
     },
   );

@@ -51,7 +51,12 @@ export function declaredCharset(contentType: string | undefined): string | undef
   return LABELS[match[1]!.toLowerCase()];
 }
 
-/** Decodes `application/x-www-form-urlencoded` bytes without the engine's code. */
+/**
+ * Decodes `application/x-www-form-urlencoded` bytes without the engine's code. Values are kept as
+ * their raw bytes (one latin1 character per byte): an MD5 signature covers bytes, so two bodies
+ * say the same signed thing exactly when their bytes agree. Bytes that are not valid in the
+ * declared charset make the body undecodable.
+ */
 export function decodeForm(body: Buffer, contentType: string | undefined): Decoded {
   const charset = declaredCharset(contentType);
   if (!charset || body.length === 0) return undefined;
@@ -69,10 +74,11 @@ export function decodeForm(body: Buffer, contentType: string | undefined): Decod
       } else bytes.push(c);
     }
     try {
-      return decoder.decode(Uint8Array.from(bytes));
+      decoder.decode(Uint8Array.from(bytes));
     } catch {
       return undefined;
     }
+    return Buffer.from(bytes).toString('latin1');
   };
   const fields = new Map<string, string[]>();
   for (const pair of body.toString('latin1').split('&')) {
@@ -88,7 +94,7 @@ export function decodeForm(body: Buffer, contentType: string | undefined): Decod
 
 /**
  * True when `candidate` says exactly what the genuinely signed `genuine` says: the same non-empty
- * values (empty ones are not signed), one value per name, the signature equal up to hex case.
+ * value bytes (empty ones are not signed), one value per name, the signature equal up to hex case.
  * Anything else carries content that no signature covers: it must not be acknowledged.
  */
 export function sameSignedContent(candidate: Decoded, genuine: Record<string, string>): boolean {
