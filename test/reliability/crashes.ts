@@ -57,6 +57,27 @@ const cancel = (stack: ReliabilityStack, outTradeNo: string) =>
     stack.api('POST', `/v1/payments/${outTradeNo}/cancel`, { reason: 'crash test' }),
   );
 
+/** Each payment's refund `keys[i]` ends SUCCEEDED (bounded wait). */
+async function refundsSucceed(
+  stack: ReliabilityStack,
+  ids: string[],
+  keys: string[],
+): Promise<void> {
+  const entry = (s: PaymentState | undefined, i: number) =>
+    s?.refunds.find((r) => r.refundId === keys[i]);
+  const states = await paymentsReach(
+    stack,
+    ids,
+    (s, id) => entry(s, ids.indexOf(id))?.status === 'SUCCEEDED',
+    60_000,
+  );
+  assert.deepEqual(
+    ids.map((id, i) => entry(states.get(id), i)?.status),
+    ids.map(() => 'SUCCEEDED'),
+    'every refund SUCCEEDED',
+  );
+}
+
 async function waitFired(rules: FaultRule[], atLeast: number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (rules.some((r, i) => r.fired < atLeast[i]!)) {
@@ -100,12 +121,18 @@ export async function killWorkerMidCalls(
   row.operations += refundAnswers.flat().length + cancelAnswers.flat().length;
   stack.sandbox.faults.remove(slow.id);
   stack.sandbox.faults.remove(hang.id);
-  const finalRefunds = refundAnswers.map((a) => a.at(-1)!);
-  assert.deepEqual(
-    finalRefunds.map((a) => [a.status, a.json?.status]),
-    finalRefunds.map(() => [201, 'SUCCEEDED']),
+  // 201 done, or 202 still running (issue 11: long refunds answer 202): either way it ends SUCCEEDED.
+  const finalRefunds = refundAnswers.map((a) => a.at(-1)!.status);
+  assert.ok(
+    finalRefunds.every((s) => s === 201 || s === 202),
     `refunds across a worker crash: ${JSON.stringify(refundAnswers.map((a) => a.map((x) => x.status)))}`,
   );
+  await refundsSucceed(stack, ids.slice(0, 4), [
+    'CRASH-W-0',
+    'CRASH-W-1',
+    'CRASH-W-2',
+    'CRASH-W-3',
+  ]);
   const states = await paymentsReach(stack, ids.slice(4), (s) => s.status === 'CANCELLED', 60_000);
   assert.deepEqual(
     ids.slice(4).map((id) => states.get(id)?.status),
@@ -154,11 +181,11 @@ export async function killTemporalMidFlow(
   assert.deepEqual(notPaid, [], 'every payment PAID after the dev server crash');
   const answers = await Promise.all(refunds);
   row.operations += answers.flat().length;
-  assert.deepEqual(
-    answers.map((a) => a.at(-1)!.status),
-    [201, 201, 201],
+  assert.ok(
+    answers.every((a) => [201, 202].includes(a.at(-1)!.status)),
     `refunds across the dev server crash: ${JSON.stringify(answers.map((a) => a.map((x) => x.status)))}`,
   );
+  await refundsSucceed(stack, earlier, ['CRASH-T-0', 'CRASH-T-1', 'CRASH-T-2']);
   assert.ok(stack.worker.alive(), 'the worker survived the Temporal outage');
   assert.ok(stack.http.alive(), 'the HTTP service survived the Temporal outage');
 }

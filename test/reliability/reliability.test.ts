@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyStore } from './busy-store';
 import {
@@ -33,6 +36,10 @@ before(async () => {
 after(async () => {
   const lines = stack?.logLines() ?? [];
   await stack?.close();
+  // Kept for the evidence of a failure (the processes' own words).
+  const logFile = path.join(os.tmpdir(), `reliability-${process.pid}.log`);
+  writeFileSync(logFile, lines.join('\n'));
+  console.log(`worker and HTTP service output: ${logFile}`);
   console.log(`\nreliability summary (seed ${SEED})\n${tally.render()}`);
   // No key and no signature the suite sent in any line the worker or the HTTP service printed.
   const secrets = [...(stack?.secrets ?? []), ...sentSignatures];
