@@ -321,3 +321,64 @@ export async function hostileNotifications(stack: ReliabilityStack, row: Row): P
     `hostile notifications: ${row.fuzzCases} cases, ${refusedTrades.size} fake trades checked absent`,
   );
 }
+
+/**
+ * A genuinely signed notification of a trade Alipay does not know (a leaked key, a replay from
+ * another environment): acknowledged, and the payment ends REJECTED without any money moving
+ * (issue 10). Sent at the start of the suite: the engine asks Alipay for about a minute before it
+ * concludes the trade does not exist.
+ */
+export async function sendUnknownTrade(stack: ReliabilityStack): Promise<string> {
+  const outTradeNo = `UNKNOWN-${Date.now()}`;
+  const fields = {
+    notify_id: `unknown-${Date.now()}`,
+    notify_time: '2026-11-30 12:00:00',
+    notify_type: 'trade_status_sync',
+    partner: stack.partnerId,
+    trade_no: '2026113022001300009999999999',
+    out_trade_no: outTradeNo,
+    trade_status: 'TRADE_SUCCESS',
+    total_fee: '88.00',
+    currency: 'USD',
+  };
+  const body = buildNotificationBody(fields, createMd5Signer(DEFAULT_SANDBOX_MD5_KEY), 'UTF-8');
+  sentSignatures.add(new URLSearchParams(body.toString('latin1')).get('sign')!);
+  const res = await fetch(`${stack.httpUrl}/alipay/notify`, {
+    method: 'POST',
+    headers: { 'content-type': UTF8 },
+    body,
+  });
+  assert.deepEqual(
+    [res.status, await res.text()],
+    [200, 'success'],
+    'a genuinely signed notification is acknowledged',
+  );
+  return outTradeNo;
+}
+
+export async function unknownTradeRejected(
+  stack: ReliabilityStack,
+  outTradeNo: string,
+  row: Row,
+): Promise<void> {
+  const states = await paymentsReach(
+    stack,
+    [outTradeNo],
+    (s) => (s.status as string) === 'REJECTED',
+    120_000,
+  );
+  const s = states.get(outTradeNo);
+  row.operations += 1;
+  if (s && s.paidMinor > 0) row.forgedAccepted += 1;
+  assert.deepEqual(
+    s && {
+      status: s.status,
+      paid: s.paidMinor,
+      refundable: s.refundableMinor,
+      refunds: s.refunds.length,
+    },
+    { status: 'REJECTED', paid: 0, refundable: 0, refunds: 0 },
+    `a notification of a trade Alipay does not know: ${JSON.stringify(s && { status: s.status, reversal: s.reversal })}`,
+  );
+  assert.equal(stack.sandbox.state.findTrade(outTradeNo), undefined);
+}
