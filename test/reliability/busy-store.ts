@@ -92,7 +92,7 @@ export async function busyStore(stack: ReliabilityStack, row: Row): Promise<void
     stack,
     trades.map((t) => t.outTradeNo),
     (s) => isFinal(s) && (s.status !== 'PAID' || admissionOf(s)?.status !== undefined),
-    120_000,
+    100_000,
   );
   const problems: string[] = [];
   const settledBy = new Map<string, string[]>();
