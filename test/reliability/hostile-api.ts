@@ -353,6 +353,10 @@ export async function hostileApi(stack: ReliabilityStack, row: Row): Promise<voi
     const res = await stack.api('GET', `/v1/stores/${encodeURIComponent(storeId)}/codes/no-fee`);
     assert.equal(res.status, 404, `refused store ${storeId} has a code`);
   }
+  assert.ok(
+    stack.http.alive() && stack.worker.alive(),
+    'no crash: the HTTP service and the worker still run',
+  );
   console.log(
     `hostile API: ${row.fuzzCases} requests; accepted ${accepted.refunds.size} refunds, ${accepted.stores.size} codes, ${accepted.orders.size} orders`,
   );

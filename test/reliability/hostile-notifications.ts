@@ -317,6 +317,10 @@ export async function hostileNotifications(stack: ReliabilityStack, row: Row): P
       `refused notification for ${id} left a payment (${res.status})`,
     );
   }
+  assert.ok(
+    stack.http.alive() && stack.worker.alive(),
+    'no crash: the HTTP service and the worker still run',
+  );
   console.log(
     `hostile notifications: ${row.fuzzCases} cases, ${refusedTrades.size} fake trades checked absent`,
   );
