@@ -26,11 +26,6 @@ const PAID_ORDERS = 60;
 const UNPAID_ORDERS = 10;
 const WRONG = 40;
 
-/** Admission as the PaymentWorkflow records it (issue 10: admission moved into the workflows). */
-type Admission = { status: string; orderId?: string };
-const admissionOf = (s: PaymentState): Admission | undefined =>
-  (s as PaymentState & { admission?: Admission }).admission;
-
 export async function busyStore(stack: ReliabilityStack, row: Row): Promise<void> {
   const random = rng(SEED + 1);
   const qrcode = await createStore(stack, STORE);
@@ -91,7 +86,7 @@ export async function busyStore(stack: ReliabilityStack, row: Row): Promise<void
   const states = await paymentsReach(
     stack,
     trades.map((t) => t.outTradeNo),
-    (s) => isFinal(s) && (s.status !== 'PAID' || admissionOf(s)?.status !== undefined),
+    (s) => isFinal(s) && s.admission !== undefined && s.admission.status !== 'PENDING',
     100_000,
   );
   const problems: string[] = [];
@@ -107,7 +102,7 @@ export async function busyStore(stack: ReliabilityStack, row: Row): Promise<void
     }
     const amount = formatMinor(t.minor, 'USD');
     if (t.orderId) {
-      const admission = admissionOf(s);
+      const admission = s.admission;
       if (s.status !== 'PAID')
         problems.push(`${amount} for an order: ${s.status} (${s.reversal?.reason ?? ''})`);
       if (admission?.status !== 'MATCHED' || !admission.orderId)
@@ -120,6 +115,10 @@ export async function busyStore(stack: ReliabilityStack, row: Row): Promise<void
       if (trade.trade_status !== 'TRADE_SUCCESS')
         problems.push(`${amount}: Alipay ${trade.trade_status}`);
     } else {
+      if (s.admission?.status !== 'HELD')
+        problems.push(
+          `wrong amount ${amount}: admission ${JSON.stringify(s.admission)}, expected HELD`,
+        );
       if (!REVERSED.includes(s.status))
         problems.push(`wrong amount ${amount} not reversed: ${s.status}`);
       else reversed += 1;

@@ -365,12 +365,7 @@ export async function unknownTradeRejected(
   outTradeNo: string,
   row: Row,
 ): Promise<void> {
-  const states = await paymentsReach(
-    stack,
-    [outTradeNo],
-    (s) => (s.status as string) === 'REJECTED',
-    120_000,
-  );
+  const states = await paymentsReach(stack, [outTradeNo], (s) => s.status === 'REJECTED', 120_000);
   const s = states.get(outTradeNo);
   row.operations += 1;
   assert.deepEqual(

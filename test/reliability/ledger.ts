@@ -18,7 +18,7 @@ export interface LedgerComparison {
 
 /** The `partner_refund_id` the engine sent for an entry (issue 11: a derived ID; before it, the refund ID). */
 export function gatewayRefundId(entry: RefundEntry): string {
-  return (entry as RefundEntry & { gatewayRefundId?: string }).gatewayRefundId ?? entry.refundId;
+  return entry.gatewayRefundId ?? entry.refundId;
 }
 
 export function compareLedger(state: PaymentState, sandbox: Sandbox): LedgerComparison {

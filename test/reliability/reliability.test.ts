@@ -32,6 +32,8 @@ import { FAILURE_COLUMNS, tally } from './tally';
 // One scenario:
 //   node --import tsx --test --test-name-pattern=Storm test/reliability/reliability.test.ts
 let stack: ReliabilityStack;
+/** Each scenario's own bound (the runner gives the whole file 10 minutes, scripts/test.sh). */
+const BOUND = { timeout: 180_000 };
 let unknownTrade: string;
 
 before(async () => {
@@ -58,36 +60,60 @@ after(async () => {
 });
 
 describe('Storm', () => {
-  it('200 payments at 4 stores through duplicated, reordered, delayed and dropped notifications', async () => {
-    await storm(stack, tally.row('Storm'));
-  });
+  it(
+    '200 payments at 4 stores through duplicated, reordered, delayed and dropped notifications',
+    BOUND,
+    async () => {
+      await storm(stack, tally.row('Storm'));
+    },
+  );
 });
 
 describe('Busy store', () => {
-  it('100 notifications within a second at one store with counter orders (REVERSE)', async () => {
-    await busyStore(stack, tally.row('Busy store'));
-  });
+  it(
+    '100 notifications within a second at one store with counter orders (REVERSE)',
+    BOUND,
+    async () => {
+      await busyStore(stack, tally.row('Busy store'));
+    },
+  );
 });
 
 describe('Refund races', () => {
-  it('50 concurrent refunds on one payment under lost, failed, hanging and UNKNOWN REFUND answers', async () => {
-    await refundRaces(stack, tally.row('Refund races'));
-  });
+  it(
+    '50 concurrent refunds on one payment under lost, failed, hanging and UNKNOWN REFUND answers',
+    BOUND,
+    async () => {
+      await refundRaces(stack, tally.row('Refund races'));
+    },
+  );
 });
 
 describe('Hostile input', () => {
-  it('notifications: random, bit-flipped, altered, charset-mixed, duplicate-key, oversize bodies', async () => {
-    await hostileNotifications(stack, tally.row('Hostile notifications'));
-  });
-  it('a genuinely signed notification of a trade Alipay does not know ends REJECTED, no money moved', async () => {
-    await unknownTradeRejected(stack, unknownTrade, tally.row('Hostile notifications'));
-  });
-  it('merchant API: paths, methods, keys, bodies, headers', async () => {
+  it(
+    'notifications: random, bit-flipped, altered, charset-mixed, duplicate-key, oversize bodies',
+    BOUND,
+    async () => {
+      await hostileNotifications(stack, tally.row('Hostile notifications'));
+    },
+  );
+  it(
+    'a genuinely signed notification of a trade Alipay does not know ends REJECTED, no money moved',
+    BOUND,
+    async () => {
+      await unknownTradeRejected(stack, unknownTrade, tally.row('Hostile notifications'));
+    },
+  );
+  it('merchant API: paths, methods, keys, bodies, headers', BOUND, async () => {
     await hostileApi(stack, tally.row('Hostile API'));
   });
-  it('gateway answers: XXE, entities, DOCTYPE, nesting, huge, unsigned, foreign-signed, bit flips', async () => {
-    await hostileGateway(stack, tally.row('Hostile gateway answers'));
-  });
+  it(
+    'gateway answers: XXE, entities, DOCTYPE, nesting, huge, unsigned, foreign-signed, bit flips',
+    BOUND,
+    async () => {
+      await hostileGateway(stack, tally.row('Hostile gateway answers'));
+    },
+  );
 });
 
 describe('Crashes', () => {
@@ -95,16 +121,24 @@ describe('Crashes', () => {
   before(async () => {
     book = await startCrashBook(stack);
   });
-  it('SIGKILL the worker while REFUND and CANCEL calls are in flight, restart it', async () => {
-    await killWorkerMidCalls(stack, book, tally.row('Crashes'));
-  });
-  it('SIGKILL the Temporal dev server mid-flow, restart it on its SQLite file', async () => {
+  it(
+    'SIGKILL the worker while REFUND and CANCEL calls are in flight, restart it',
+    BOUND,
+    async () => {
+      await killWorkerMidCalls(stack, book, tally.row('Crashes'));
+    },
+  );
+  it('SIGKILL the Temporal dev server mid-flow, restart it on its SQLite file', BOUND, async () => {
     await killTemporalMidFlow(stack, book, tally.row('Crashes'));
   });
-  it('kill and restart the HTTP service while notifications stream in', async () => {
+  it('kill and restart the HTTP service while notifications stream in', BOUND, async () => {
     await restartHttpMidStream(stack, book, tally.row('Crashes'));
   });
-  it('engine ledger == Alipay ledger for every payment, each refund executed once', async () => {
-    await crashLedgers(stack, book, tally.row('Crashes'));
-  });
+  it(
+    'engine ledger == Alipay ledger for every payment, each refund executed once',
+    BOUND,
+    async () => {
+      await crashLedgers(stack, book, tally.row('Crashes'));
+    },
+  );
 });
