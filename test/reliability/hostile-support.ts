@@ -93,22 +93,27 @@ export function decodeForm(body: Buffer, contentType: string | undefined): Decod
 }
 
 /**
- * True when `candidate` says exactly what the genuinely signed `genuine` says: the same non-empty
- * value bytes (empty ones are not signed), one value per name, the signature equal up to hex case.
- * Anything else carries content that no signature covers: it must not be acknowledged.
+ * True when `candidate` says exactly what the genuinely signed `genuine` says: the same signed
+ * content (the non-empty value bytes of every field but the signature's own, `sign` and
+ * `sign_type` in any letter case, which Alipay's Java pre-sign string leaves out: MAPI.md §4),
+ * one value per name, and the same `sign` up to hex case. Anything else carries content that no
+ * signature covers: it must not be acknowledged.
  */
 export function sameSignedContent(candidate: Decoded, genuine: Record<string, string>): boolean {
   if (!candidate) return false;
-  const norm = (k: string, v: string) =>
-    k === 'sign' ? v.toLowerCase() : k === 'sign_type' ? v.toUpperCase() : v;
-  const present = new Map<string, string>();
+  const signatureField = (k: string) => /^sign(_type)?$/i.test(k);
+  const content = new Map<string, string>();
+  let sign: string | undefined;
   for (const [k, values] of candidate.fields) {
-    if (new Set(values).size > 1) return false; // two different values under one name
-    if (values[0] !== '') present.set(k, norm(k, values[0]!));
+    if (new Set(values).size > 1 && !(signatureField(k) && k !== 'sign')) return false; // two values under one name
+    if (k === 'sign') sign = values[0]!.toLowerCase();
+    else if (!signatureField(k) && values[0] !== '') content.set(k, values[0]!);
   }
-  const expected = Object.entries(genuine).filter(([, v]) => v !== '');
+  const expected = Object.entries(genuine).filter(([k, v]) => v !== '' && !signatureField(k));
   return (
-    present.size === expected.length && expected.every(([k, v]) => present.get(k) === norm(k, v))
+    sign === genuine['sign']?.toLowerCase() &&
+    content.size === expected.length &&
+    expected.every(([k, v]) => content.get(k) === v)
   );
 }
 
