@@ -21,5 +21,5 @@ mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/reliability/*'
 node --import tsx --test --test-timeout=180000 --test-reporter=spec "${files[@]}"
 echo "== reliability"
 # One file of scenarios sharing one set of engine processes and one summary table: the runner's
-# timeout covers the whole file, so it gets 10 minutes; each scenario bounds itself (180 s).
+# timeout covers the whole file, so it gets 10 minutes; each scenario bounds itself (240 s).
 exec node --import tsx --test --test-timeout=600000 --test-reporter=spec test/reliability/*.test.ts

@@ -14,6 +14,8 @@ export interface LedgerComparison {
   doubleRefunds: number;
   /** Engine entries still UNKNOWN (an operator settles them; not a disagreement). */
   unknown: number;
+  /** Entries the engine holds SUCCEEDED that Alipay did not execute (or for another amount). */
+  phantomSuccesses: number;
 }
 
 /** The `partner_refund_id` the engine sent for an entry (issue 11: a derived ID; before it, the refund ID). */
@@ -30,6 +32,7 @@ export function compareLedger(state: PaymentState, sandbox: Sandbox): LedgerComp
       overRefund: false,
       doubleRefunds: 0,
       unknown: 0,
+      phantomSuccesses: 0,
     };
   const atAlipay = sandbox.state
     .refunds()
@@ -41,6 +44,7 @@ export function compareLedger(state: PaymentState, sandbox: Sandbox): LedgerComp
   }
   let doubleRefunds = 0;
   let unknown = 0;
+  let phantomSuccesses = 0;
   const accounted = new Set<string>();
   for (const entry of state.refunds) {
     const id = gatewayRefundId(entry);
@@ -52,12 +56,14 @@ export function compareLedger(state: PaymentState, sandbox: Sandbox): LedgerComp
     }
     const minor = found[0]?.['refund_amount_minor'];
     if (entry.status === 'SUCCEEDED') {
-      if (found.length === 0)
-        problems.push(`refund ${entry.refundId} SUCCEEDED but Alipay has no ${id}`);
-      else if (minor !== entry.amountMinor)
+      if (found.length === 0 || minor !== entry.amountMinor) {
+        phantomSuccesses += 1;
         problems.push(
-          `refund ${entry.refundId}: engine ${entry.amountMinor}, Alipay ${String(minor)}`,
+          found.length === 0
+            ? `refund ${entry.refundId} SUCCEEDED but Alipay has no ${id}`
+            : `refund ${entry.refundId}: engine ${entry.amountMinor}, Alipay ${String(minor)}`,
         );
+      }
     } else if (entry.status === 'FAILED') {
       if (found.length > 0)
         problems.push(`refund ${entry.refundId} FAILED but Alipay refunded ${String(minor)}`);
@@ -102,5 +108,5 @@ export function compareLedger(state: PaymentState, sandbox: Sandbox): LedgerComp
     problems.push(
       `over-refund: Alipay ${trade.refunded_minor}/${trade.amount_minor}, engine ${state.refundedMinor}+${state.reservedMinor}/${state.paidMinor}`,
     );
-  return { problems, overRefund, doubleRefunds, unknown };
+  return { problems, overRefund, doubleRefunds, unknown, phantomSuccesses };
 }

@@ -18,7 +18,8 @@ import type { Row } from './tally';
 /**
  * Refund races: 50 refund requests at once on one payment: random amounts (together more than
  * was paid), some keys sent twice with the same body, some keys reused with another amount,
- * while Alipay's REFUND answers are lost, fail with SYSTEM_ERROR, hang or say UNKNOWN.
+ * while Alipay's REFUND answers are lost, fail with SYSTEM_ERROR, hang, say UNKNOWN or are
+ * genuinely signed answers of another call.
  */
 const PAID_MINOR = 30_000; // 300.00 USD
 const DISTINCT = 40;
@@ -33,6 +34,9 @@ const REFUND_FAULTS: FaultSpec[] = [
   { service: 'REFUND', kind: 'hang', ms: 3000, apply: true, skip: 9, times: 1 },
   { service: 'REFUND', kind: 'unknown', skip: 11, times: 1 },
   { service: 'REFUND', kind: 'unknown', apply: true, skip: 13, times: 1 },
+  // Genuinely signed answers of another call behind this call's echo (never a success).
+  { service: 'REFUND', kind: 'foreign-answer', skip: 15, times: 1 },
+  { service: 'REFUND', kind: 'foreign-answer', from: 'REFUND', apply: true, skip: 17, times: 1 },
 ];
 
 export async function refundRaces(stack: ReliabilityStack, row: Row): Promise<void> {
@@ -120,6 +124,8 @@ export async function refundRaces(stack: ReliabilityStack, row: Row): Promise<vo
     problems.push('two entries share a partner_refund_id');
   row.overRefunds += ledger.overRefund ? 1 : 0;
   row.doubleRefunds += ledger.doubleRefunds;
+  // A SUCCEEDED entry Alipay never executed: an answer of another call taken as this one's.
+  row.forgedAccepted += ledger.phantomSuccesses;
   for (const rule of rules) {
     row.faults += rule.fired;
     stack.sandbox.faults.remove(rule.id);

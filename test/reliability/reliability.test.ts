@@ -33,7 +33,7 @@ import { FAILURE_COLUMNS, tally } from './tally';
 //   node --import tsx --test --test-name-pattern=Storm test/reliability/reliability.test.ts
 let stack: ReliabilityStack;
 /** Each scenario's own bound (the runner gives the whole file 10 minutes, scripts/test.sh). */
-const BOUND = { timeout: 180_000 };
+const BOUND = { timeout: 240_000 };
 let unknownTrade: string;
 
 before(async () => {
@@ -61,7 +61,7 @@ after(async () => {
 
 describe('Storm', () => {
   it(
-    '200 payments at 4 stores through duplicated, reordered, delayed and dropped notifications',
+    '200 payments at 4 stores through duplicated, reordered, delayed, dropped and forged notifications',
     BOUND,
     async () => {
       await storm(stack, tally.row('Storm'));

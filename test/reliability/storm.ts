@@ -31,11 +31,12 @@ const STORES = [
 
 function faultFor(random: () => number): NotificationFault | undefined {
   const roll = random();
-  if (roll < 0.25) return undefined;
-  if (roll < 0.45) return { kind: 'duplicate', copies: 2 + Math.floor(random() * 2) };
-  if (roll < 0.6) return { kind: 'reorder', ms: 2000 };
-  if (roll < 0.75) return { kind: 'delay', ms: 100 + Math.floor(random() * 1400) };
-  return { kind: 'drop', attempts: 1 + Math.floor(random() * 2) };
+  if (roll < 0.2) return undefined;
+  if (roll < 0.38) return { kind: 'duplicate', copies: 2 + Math.floor(random() * 2) };
+  if (roll < 0.52) return { kind: 'reorder', ms: 2000 };
+  if (roll < 0.66) return { kind: 'delay', ms: 100 + Math.floor(random() * 1400) };
+  if (roll < 0.88) return { kind: 'drop', attempts: 1 + Math.floor(random() * 2) };
+  return { kind: 'forge' }; // a copy with a forged signature arrives first
 }
 
 export async function storm(stack: ReliabilityStack, row: Row): Promise<string[]> {
@@ -105,6 +106,16 @@ export async function storm(stack: ReliabilityStack, row: Row): Promise<string[]
   );
 
   // Every trade the engine was told of (acknowledged) must be PAID with Alipay's amount.
+  // Forged copies: never acknowledged.
+  const forged = records.flatMap((r) => r.attempts.filter((a) => a.kind === 'forged'));
+  row.forgedAccepted += forged.filter((a) => a.acknowledged).length;
+  assert.ok(forged.length > 0, 'forged copies were sent');
+  assert.deepEqual(
+    forged.filter((a) => a.acknowledged || a.status !== 403).map((a) => a.status),
+    [],
+    'every forged copy is refused with 403',
+  );
+
   const told = paid.filter((p, i) => records[i]!.state === 'delivered');
   const states = await paymentsReach(
     stack,
