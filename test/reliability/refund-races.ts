@@ -136,6 +136,20 @@ export async function refundRaces(stack: ReliabilityStack, row: Row): Promise<vo
       `engine refunded ${state.refunded} (+${formatMinor(state.reservedMinor, 'USD')} reserved, ${ledger.unknown} UNKNOWN) of ${state.paid}, ` +
       `Alipay refunded ${trade.refunded} in ${trade.refund_ids.length} refunds; faults fired ${rules.map((r) => r.fired).join('/')}`,
   );
+  if (problems.length + ledger.problems.length > 0) {
+    // The evidence: the engine's ledger and timeline next to Alipay's refunds.
+    console.log(
+      JSON.stringify(
+        {
+          refunds: state.refunds,
+          timeline: state.timeline.slice(-80),
+          alipay: stack.sandbox.state.refunds().filter((r) => r['partner_trans_id'] === outTradeNo),
+        },
+        null,
+        1,
+      ),
+    );
+  }
   assert.ok(trade.refunded_minor <= trade.amount_minor, 'Alipay never refunds more than paid');
   assert.ok(state.refundedMinor <= state.paidMinor, 'the engine never refunds more than paid');
   assert.deepEqual(server500, [], 'no 500 answers');
