@@ -39,6 +39,9 @@ const REFUND_FAULTS: FaultSpec[] = [
   { service: 'REFUND', kind: 'foreign-answer', from: 'REFUND', apply: true, skip: 17, times: 1 },
 ];
 
+/** What the scenario found about keys reused with another amount (asserted on its own, see the test file). */
+export const keyReuse: { checked: boolean; problems: string[] } = { checked: false, problems: [] };
+
 export async function refundRaces(stack: ReliabilityStack, row: Row): Promise<void> {
   const random = rng(SEED + 2);
   const qrcode = await createStore(stack, 'S-RACE');
@@ -94,10 +97,11 @@ export async function refundRaces(stack: ReliabilityStack, row: Row): Promise<vo
     const pair = [finals[i]!, finals[DISTINCT + REPEATS + (i - REPEATS)]!];
     const [a, b] = pair;
     const what = `key ${requests[i]!.key} reused with another amount: answered ${a!.status} ${a!.json?.amount ?? ''} / ${b!.status} ${b!.json?.amount ?? ''}`;
-    if (pair.filter(ok).length === 2) problems.push(`${what}; one of them must be 409`);
+    if (pair.filter(ok).length === 2) keyReuse.problems.push(`${what}; one of them must be 409`);
     else if (pair.filter(ok).length === 1 && !pair.some((x) => x.status === 409))
-      problems.push(`${what}; expected 409`);
+      keyReuse.problems.push(`${what}; expected 409`);
   }
+  keyReuse.checked = true;
   // A repeated key answers the same refund.
   for (let i = 0; i < REPEATS; i++) {
     const [a, b] = [finals[i]!, finals[DISTINCT + i]!];
@@ -136,7 +140,7 @@ export async function refundRaces(stack: ReliabilityStack, row: Row): Promise<vo
       `engine refunded ${state.refunded} (+${formatMinor(state.reservedMinor, 'USD')} reserved, ${ledger.unknown} UNKNOWN) of ${state.paid}, ` +
       `Alipay refunded ${trade.refunded} in ${trade.refund_ids.length} refunds; faults fired ${rules.map((r) => r.fired).join('/')}`,
   );
-  if (problems.length + ledger.problems.length > 0) {
+  if (problems.length + ledger.problems.length + keyReuse.problems.length > 0) {
     // The evidence: the engine's ledger and timeline next to Alipay's refunds.
     console.log(
       JSON.stringify(

@@ -22,7 +22,7 @@ import {
   unknownTradeRejected,
 } from './hostile-notifications';
 import { assertNoSecret } from './hostile-support';
-import { refundRaces } from './refund-races';
+import { keyReuse, refundRaces } from './refund-races';
 import { startReliabilityStack, type ReliabilityStack } from './stack';
 import { storm } from './storm';
 import { FAILURE_COLUMNS, tally } from './tally';
@@ -81,10 +81,22 @@ describe('Busy store', () => {
 
 describe('Refund races', () => {
   it(
-    '50 concurrent refunds on one payment under lost, failed, hanging and UNKNOWN REFUND answers',
+    '50 concurrent refunds on one payment under lost, failed, hanging, UNKNOWN and foreign REFUND answers',
     BOUND,
     async () => {
       await refundRaces(stack, tally.row('Refund races'));
+    },
+  );
+  // TODO(issue 11, lead): on main afe9496 a reused Idempotency-Key with another amount is answered
+  // 201 with the first refund (the client's Update ID `refund/<key>` deduplicates it before the
+  // workflow can refuse it). Marked todo so that main stays green until the money path lands;
+  // remove `todo` then. Every other check of the races stays hard.
+  it(
+    'a key reused with another amount answers 409',
+    { todo: 'issue 11: a reused Idempotency-Key with other parameters must answer 409' },
+    () => {
+      assert.ok(keyReuse.checked, 'the races ran');
+      assert.deepEqual(keyReuse.problems, []);
     },
   );
 });
