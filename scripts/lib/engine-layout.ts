@@ -58,7 +58,8 @@ export interface LayoutOptions {
   workers: number;
   http: number;
   /** Ports: sandbox base, balancer base+9, HTTP base+10+i, HTTP runtime metrics base+20+i,
-   *  worker /metrics base+30+i, worker runtime metrics base+40+i (i from 0). */
+   *  worker /metrics base+30+i, worker runtime metrics base+40+i, HTTP admin base+50+i
+   *  (i from 0). */
   portBase?: number;
   dir?: string;
   /** The environment handed to every process (TEMPORAL_*, ALIPAY_*, SANDBOX_*...). */
@@ -115,10 +116,13 @@ export function planLayout(options: LayoutOptions): Layout {
       env: {
         ...env,
         HTTP_PORT: String(base + 10 + i),
+        // The operators' listener (readiness, metrics) stays off the public one.
+        ADMIN_HOST: loopback,
+        ADMIN_PORT: String(base + 50 + i),
         TEMPORAL_METRICS_ADDRESS: `${loopback}:${base + 20 + i}`,
       },
-      readyUrl: `${url}/readyz`,
-      metricsUrl: `${url}/metrics`,
+      readyUrl: `http://${loopback}:${base + 50 + i}/readyz`,
+      metricsUrl: `http://${loopback}:${base + 50 + i}/metrics`,
       url,
     });
   }
