@@ -46,6 +46,7 @@ import {
 } from './workflows/messages';
 import {
   PAYMENT_UPDATE_FAILED,
+  PAYMENT_STATUSES,
   PAYMENT_UPDATE_REJECTED,
   paymentWorkflowId,
   type PaymentState,
@@ -113,18 +114,7 @@ export interface ListPaymentsOptions {
   pageToken?: string;
 }
 
-export const PAYMENT_STATUSES: readonly PaymentStatus[] = [
-  'AWAITING_NOTIFICATION',
-  'CONFIRMING',
-  'PAID',
-  'PARTIALLY_REFUNDED',
-  'REFUNDED',
-  'CLOSED',
-  'REVERSING',
-  'CANCELLED',
-  'FAILED_NEEDS_OPERATOR',
-  'REJECTED',
-];
+export { PAYMENT_STATUSES };
 
 /**
  * The engine for merchant services that talk to Temporal directly: codes, payments, refunds and

@@ -4,6 +4,7 @@ import { endOfGmt8Day } from '../time';
 import {
   MAX_TIMELINE_EVENTS,
   MIN_MAX_HISTORY_EVENTS,
+  PAYMENT_STATUSES,
   PAYMENT_UPDATE_REJECTED,
   type OperatorResolution,
   type PaymentState,
@@ -22,16 +23,7 @@ const MILESTONES: ReadonlySet<string> = new Set([
   'NOTIFICATION_RECEIVED',
   'CONFIRMED',
   'ADMISSION',
-  'AWAITING_NOTIFICATION',
-  'CONFIRMING',
-  'PAID',
-  'PARTIALLY_REFUNDED',
-  'REFUNDED',
-  'CLOSED',
-  'REVERSING',
-  'CANCELLED',
-  'FAILED_NEEDS_OPERATOR',
-  'REJECTED',
+  ...PAYMENT_STATUSES,
 ]);
 
 /** Statuses after which nothing can change any more. */

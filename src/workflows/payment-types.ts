@@ -27,6 +27,20 @@ export type PaymentStatus =
   /** A signed notification for a trade Alipay does not know: nothing was paid, nothing moved. */
   | 'REJECTED';
 
+/** Every status, in the order of a payment's life (listings, metrics, timelines). */
+export const PAYMENT_STATUSES: readonly PaymentStatus[] = [
+  'AWAITING_NOTIFICATION',
+  'CONFIRMING',
+  'PAID',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+  'CLOSED',
+  'REVERSING',
+  'CANCELLED',
+  'FAILED_NEEDS_OPERATOR',
+  'REJECTED',
+];
+
 /** What a merchant expects at the counter; the payment is reversed when QUERY disagrees. */
 export interface ExpectedOrder {
   /** Decimal in major units, e.g. `"88.00"`. */
