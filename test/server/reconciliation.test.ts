@@ -245,7 +245,7 @@ describe('reconciliation against the sandbox files', () => {
     assert.equal(got.json.status, 'RECONCILED');
     assert.equal((await stack.api('GET', '/v1/reconciliation/2001-01-01')).status, 404);
     assert.equal((await stack.api('GET', '/v1/reconciliation/2026-02-30')).status, 400);
-    const metrics = (await stack.api('GET', '/metrics')).bytes.toString('utf8');
+    const metrics = await (await fetch(`${stack.http.adminUrl}/metrics`)).text();
     assert.match(metrics, /alipay_reconciliation_runs_total\{status="RECONCILED"\} [1-9]/);
     assert.match(metrics, /alipay_reconciliation_runs_total\{status="FILE_REFUSED"\} 1/);
     assert.match(
