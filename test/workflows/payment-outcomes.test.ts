@@ -150,6 +150,7 @@ test('a reversal whose REFUND outcome stays unknown -> FAILED_NEEDS_OPERATOR: qu
   const hooks = fake.callsOf('OT-OPERATOR', 'notifyMerchant');
   assert.ok(hooks.every((c) => (c.args as { type: string }).type !== 'payment.reversed'));
   assert.equal(fake.refundedMinor('OT-OPERATOR'), 0);
+  await maybeRecordHistory(handle, 'reversal-needs-operator');
 });
 
 test('QUERY says the trade is already TRADE_CLOSED -> CLOSED, nothing reversed', async () => {
@@ -326,6 +327,7 @@ test('a merchant CANCEL whose outcome is unknown and QUERY cannot tell -> FAILED
   );
   assert.equal(fake.callsOf('OT-CXL-UNKNOWN', 'cancelPayment').length, 1);
   assert.equal(fake.callsOf('OT-CXL-UNKNOWN', 'confirmPayment').length, 2);
+  await maybeRecordHistory(handle, 'merchant-cancel-needs-operator');
   await handle.terminate('test done');
 });
 
@@ -416,6 +418,7 @@ test('resolveByOperator: an unknown reversal REFUND that went through -> REVERSE
   assert.equal(described.typedSearchAttributes.get(RefundedMinor), 1000);
   assert.doesNotMatch(await currentDetails(handle), /Needs an operator/);
   assert.equal(fake.callsOf('OT-RESOLVE-RV', 'refundPayment').length, 1);
+  await maybeRecordHistory(handle, 'operator-resolved-reversed');
 });
 
 test('resolveByOperator: an unknown merchant refund that failed -> NOT_REVERSED -> PAID, refunds work again', async () => {
@@ -475,6 +478,7 @@ test('resolveByOperator: an unknown merchant refund that failed -> NOT_REVERSED 
   assert.equal(result.refunded, '4.00');
   const events = eventsOf(result.timeline);
   assert.ok(events.indexOf('OPERATOR_RESOLVED') < events.lastIndexOf('REFUND_SUCCEEDED'));
+  await maybeRecordHistory(handle, 'operator-resolved-not-reversed');
 });
 
 test('resolveByOperator on a PAID payment is refused, nothing changes', async () => {

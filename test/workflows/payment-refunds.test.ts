@@ -272,6 +272,12 @@ test('continues as new only when idle, carrying the ledger: the balance and repe
     ['RCAN-0', 'RCAN-1', 'RCAN-2', 'RCAN-3'],
   );
   assert.equal(fake.refundedMinor('OT-CAN'), 10_000, 'Alipay refunded exactly the ledger');
+  // The first run ends in CONTINUED_AS_NEW; the last one started from the carried ledger.
+  await maybeRecordHistory(
+    env.client.workflow.getHandle(started.workflowId, started.signaledRunId),
+    'continued-first-run',
+  );
+  await maybeRecordHistory(handle, 'continued-last-run');
 });
 
 test('a maxHistoryEvents below 20 is refused at start (it would continue as new in a loop)', async () => {
