@@ -241,7 +241,13 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
     const { stdout } = await timed('demo', () =>
       promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
         cwd: REPO,
-        env: { ...process.env, ENGINE_URL: balancerUrl, SANDBOX_URL: sandboxUrl },
+        env: {
+          ...process.env,
+          ENGINE_URL: balancerUrl,
+          // Readiness is on an HTTP service's own admin listener (never behind the balancer).
+          ENGINE_ADMIN_URL: new URL(spec('http-1').readyUrl).origin,
+          SANDBOX_URL: sandboxUrl,
+        },
         timeout: 240_000,
       }),
     );
