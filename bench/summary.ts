@@ -110,7 +110,7 @@ if (gateway) {
       `Gateway: ${r.operation} (ops/s)`,
       String(r.oursPerSecond),
       `${r.barePerSecond} (${r.bare})`,
-      `${f(1 / r.ratio)}x speed`,
+      `${f(r.ratio)}x cost`,
       `cost < 1.2x: ${verdict(r.ratio < 1.2)}`,
     ]);
   }
