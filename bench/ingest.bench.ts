@@ -5,7 +5,7 @@
  * The notifications are real: each is the sandbox's signed notification of a trade a customer
  * paid. The receiver's own timings split the acknowledgement into verification and Temporal calls.
  *
- * Run: npm run bench -- ingest [--rounds 5] [--seconds 3] [--concurrency 1,16,64] [--stores 1]
+ * Run: npm run bench -- ingest [--rounds 5] [--requests 10,32,64] [--concurrency 1,16,64] [--stores 1]
  */
 import { Cluster } from './lib/cluster';
 import { logFirst, roundAll, Sides } from './lib/sides';
@@ -22,9 +22,11 @@ import {
 } from './lib/stats';
 import { TradePool } from './lib/trades';
 
-const USAGE = `Usage: npm run bench -- ingest [--rounds N] [--seconds S] [--concurrency 1,16,64] [--stores N] [--name NAME]
+const USAGE = `Usage: npm run bench -- ingest [--rounds N] [--requests 10,32,64] [--concurrency 1,16,64] [--stores N] [--name NAME]
   --rounds       engine/bare round pairs per concurrency (default 5)
-  --seconds      length of one round (default 3; in-flight requests are awaited)
+  --requests     notifications per round at each concurrency (default 10,32,64). Rounds are
+                 bounded by count, not time: after each engine round the engine's payments
+                 are confirmed before the bare round starts, and that wait grows with the count
   --concurrency  comma-separated client counts (default 1,16,64)
   --stores       stores the payments are spread over (default 1: one busy store)
   --name         result file name (default ingest -> bench/results/ingest.json)`;
@@ -32,13 +34,13 @@ const USAGE = `Usage: npm run bench -- ingest [--rounds N] [--seconds S] [--conc
 async function main(): Promise<void> {
   const flags = parseFlags(USAGE, {
     rounds: '5',
-    seconds: '3',
+    requests: '10,32,64',
     concurrency: '1,16,64',
     stores: '1',
     name: 'ingest',
   });
   const rounds = Number(flags.rounds);
-  const roundMs = Number(flags.seconds) * 1000;
+  const counts = (flags.requests as string).split(',').map(Number);
   const levels = (flags.concurrency as string).split(',').map(Number);
   const ctx = runContext();
   const cluster = await Cluster.start({ name: 'ingest' });
@@ -61,33 +63,24 @@ async function main(): Promise<void> {
     await settle(cluster.client, warmBare, bareSettled);
 
     const results = [];
-    let rate = 30; // per second, updated from the engine's last round: sizes the trade pool
-    for (const concurrency of levels) {
+    for (const [level, concurrency] of levels.entries()) {
+      const count = counts[level] ?? counts[counts.length - 1] ?? 10;
       const engine: RoundSummary[] = [];
       const bare: RoundSummary[] = [];
       const split: Record<string, number[]>[] = [];
       let poolRanDry = 0;
       for (let r = 0; r < rounds; r++) {
-        await pool.fill(Math.ceil(rate * (roundMs / 1000) * 2) + concurrency * 2 + 10);
+        await pool.fill(count + 5);
         await cluster.timings(true);
         const ids: string[] = [];
-        const e = await closedLoop(
-          { concurrency, durationMs: roundMs },
-          engineOp(ids),
-          logFirst('engine'),
-        );
+        const e = await closedLoop({ concurrency, count }, engineOp(ids), logFirst('engine'));
         if (pool.size === 0) poolRanDry++;
         split.push(await cluster.timings(true));
         const es = summarizeRound(e);
         engine.push(es);
-        rate = Math.max(rate, es.perSecond);
         await settle(cluster.client, ids, paymentSettled);
         const bareIds: string[] = [];
-        const b = await closedLoop(
-          { concurrency, durationMs: roundMs },
-          bareOp(bareIds),
-          logFirst('bare'),
-        );
+        const b = await closedLoop({ concurrency, count }, bareOp(bareIds), logFirst('bare'));
         bare.push(summarizeRound(b));
         await settle(cluster.client, bareIds, bareSettled);
         console.log(
@@ -112,7 +105,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `\ningest (medians of ${rounds} interleaved rounds of ${roundMs / 1000} s; load average ${ctx.loadAverageAtStart.join(' ')})`,
+      `\ningest (medians of ${rounds} interleaved rounds of ${counts.join('/')} notifications; load average ${ctx.loadAverageAtStart.join(' ')})`,
     );
     printTable([
       [
@@ -158,7 +151,7 @@ async function main(): Promise<void> {
     const file = writeResult(flags.name as string, ctx, {
       parameters: {
         rounds,
-        roundSeconds: roundMs / 1000,
+        requestsPerRound: counts,
         concurrency: levels,
         stores: Number(flags.stores),
         target: 'engine/bare throughput >= 0.8 at concurrency 1 and 16',

@@ -4,7 +4,7 @@
  * benchmark); then the top self-time functions of each process (and of the worker's workflow
  * threads) are printed, and by area (package, node internals, src folder).
  *
- * Run: npm run bench -- profile [--seconds 20] [--concurrency 16] [--top 15] [--keep]
+ * Run: npm run bench -- profile [--seconds 10] [--concurrency 16] [--top 15] [--keep]
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,7 +20,7 @@ import { round3, summarizeRound } from './lib/stats';
 import { TradePool } from './lib/trades';
 
 const USAGE = `Usage: npm run bench -- profile [--seconds S] [--concurrency N] [--top N] [--keep yes] [--name NAME]
-  --seconds      length of the profiled load (default 20)
+  --seconds      length of the profiled load (default 10)
   --concurrency  notifications in flight (default 16)
   --top          functions listed per process (default 15)
   --keep         yes: keep the .cpuprofile files (their folder is printed; open them in Chrome DevTools)
@@ -28,7 +28,7 @@ const USAGE = `Usage: npm run bench -- profile [--seconds S] [--concurrency N] [
 
 async function main(): Promise<void> {
   const flags = parseFlags(USAGE, {
-    seconds: '20',
+    seconds: '10',
     concurrency: '16',
     top: '15',
     keep: 'no',

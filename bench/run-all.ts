@@ -21,10 +21,10 @@ worker and HTTP service, a bare baseline worker), prints a table and writes benc
 
 const QUICK: Record<string, string[]> = {
   gateway: ['--quick'],
-  ingest: ['--rounds', '2', '--seconds', '2', '--concurrency', '1,16'],
+  ingest: ['--rounds', '2', '--requests', '5,16', '--concurrency', '1,16'],
   e2e: ['--rounds', '2', '--seconds', '3'],
   refund: ['--rounds', '2', '--sequential', '5', '--burst', '10'],
-  'open-payments': ['--levels', '100,200', '--cache', '50'],
+  'open-payments': ['--levels', '40,80', '--cache', '20'],
   profile: ['--seconds', '8'],
 };
 

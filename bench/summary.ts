@@ -80,16 +80,20 @@ if (refund) {
 const open = load('open-payments');
 if (open) {
   loads.push(`open-payments ${open.loadAverageAtStart[0]}`);
-  const last = (open.results as Json[])[open.results.length - 1] as Json;
-  const levels = (open.results as Json[])
-    .map((r) => `${r.openPayments}: ${f(r.workerRssMiB)}`)
-    .join(', ');
+  const results = open.results as Json[];
+  const last = results[results.length - 1] as Json;
+  const cap = typeof open.parameters.workerCache === 'number' ? open.parameters.workerCache : 0;
+  const first = results.find((r) => r.openPayments > cap) ?? (results[0] as Json);
+  // The same rule as open-payments.bench.ts: within 15% of the higher of "before any payment"
+  // and the first level past the cache cap (RSS moves by tens of MiB with GC alone).
+  const reference = Math.max(first.workerRssMiB, open.memoryBeforeAnyPayment.workerMiB);
+  const growth = last.workerRssMiB / reference;
   rows.push([
     `Worker RSS (MiB) at N open payments, cache ${open.parameters.workerCache}`,
-    levels,
-    (open.results as Json[]).map((r) => `${r.openBare}: ${f(r.bareWorkerRssMiB)}`).join(', '),
-    `x${f(open.workerRssGrowthPastCap)} past the cap`,
-    `flat: ${verdict(open.flat === true)}`,
+    `before: ${f(open.memoryBeforeAnyPayment.workerMiB)}; ${results.map((r) => `${r.openPayments}: ${f(r.workerRssMiB)}`).join(', ')}`,
+    `before: ${f(open.memoryBeforeAnyPayment.bareWorkerMiB)}; ${results.map((r) => `${r.openBare}: ${f(r.bareWorkerRssMiB)}`).join(', ')}`,
+    `x${f(growth)} of ${f(reference)} MiB`,
+    `flat (<= 1.15x): ${verdict(growth <= 1.15)}`,
   ]);
   rows.push([
     `Per open payment at ${last.openPayments}: server RSS / SQLite`,
@@ -106,7 +110,7 @@ if (gateway) {
       `Gateway: ${r.operation} (ops/s)`,
       String(r.oursPerSecond),
       `${r.barePerSecond} (${r.bare})`,
-      `${f(1 / r.ratio)}x speed`,
+      `${f(r.ratio)}x cost`,
       `cost < 1.2x: ${verdict(r.ratio < 1.2)}`,
     ]);
   }
