@@ -18,8 +18,11 @@ echo "== format"; npx prettier --check . >/dev/null || { npx prettier --check .;
 echo "== tests"
 mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/reliability/*' | sort)
 # Each file gets its own process; a hung server cannot hang CI past the per-test timeout.
-node --import tsx --test --test-timeout=180000 --test-reporter=spec "${files[@]}"
+status=0
+node --import tsx --test --test-timeout=180000 --test-reporter=spec "${files[@]}" || status=$?
 echo "== reliability"
 # One file of scenarios sharing one set of engine processes and one summary table: the runner's
-# timeout covers the whole file, so it gets 10 minutes; each scenario bounds itself (240 s).
-exec node --import tsx --test --test-timeout=600000 --test-reporter=spec test/reliability/*.test.ts
+# timeout covers the whole file, so it gets 10 minutes; each scenario bounds itself (240 s). It
+# runs even when a test above failed, so that one run reports everything.
+node --import tsx --test --test-timeout=600000 --test-reporter=spec test/reliability/*.test.ts || status=$?
+exit "$status"
