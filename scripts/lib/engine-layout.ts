@@ -52,6 +52,8 @@ export interface ProcessSpec {
   metricsUrl: string;
   /** The HTTP service's base URL, or the sandbox's. */
   url?: string;
+  /** The HTTP service's operator listener (`/readyz`, `/metrics`). */
+  adminUrl?: string;
 }
 
 export interface LayoutOptions {
@@ -125,6 +127,7 @@ export function planLayout(options: LayoutOptions): Layout {
       readyUrl: `${admin}/readyz`,
       metricsUrl: `${admin}/metrics`,
       url,
+      adminUrl: admin,
     });
   }
   // Alipay's notifications go to the balancer, unless a notify URL (your own balancer) is set.

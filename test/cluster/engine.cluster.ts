@@ -241,7 +241,12 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
     const { stdout } = await timed('demo', () =>
       promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
         cwd: REPO,
-        env: { ...process.env, ENGINE_URL: balancerUrl, SANDBOX_URL: sandboxUrl },
+        env: {
+          ...process.env,
+          ENGINE_URL: balancerUrl,
+          ENGINE_ADMIN_URL: spec('http-1').adminUrl,
+          SANDBOX_URL: sandboxUrl,
+        },
         timeout: 240_000,
       }),
     );
