@@ -46,20 +46,22 @@ export interface ProcessSpec {
   role: Role;
   entry: string;
   env: Record<string, string>;
-  /** Answers 200 once the process is ready: sandbox /healthz, HTTP /readyz, worker /metrics. */
+  /** Answers 200 once the process is ready: sandbox /healthz, HTTP admin /readyz, worker /metrics. */
   readyUrl: string;
-  /** Where the process's Prometheus metrics are (HTTP: the service's own /metrics). */
+  /** Where the process's Prometheus metrics are (HTTP: its admin listener's /metrics). */
   metricsUrl: string;
   /** The HTTP service's base URL, or the sandbox's. */
   url?: string;
+  /** The HTTP service's operator listener (`/readyz`, `/metrics`). */
+  adminUrl?: string;
 }
 
 export interface LayoutOptions {
   workers: number;
   http: number;
   /** Ports: sandbox base, balancer base+9, HTTP base+10+i, HTTP runtime metrics base+20+i,
-   *  worker /metrics base+30+i, worker runtime metrics base+40+i, HTTP admin base+50+i
-   *  (i from 0). */
+   *  worker /metrics base+30+i, worker runtime metrics base+40+i, HTTP admin listener
+   *  (/readyz, /metrics) base+50+i (i from 0). */
   portBase?: number;
   dir?: string;
   /** The environment handed to every process (TEMPORAL_*, ALIPAY_*, SANDBOX_*...). */
@@ -108,6 +110,8 @@ export function planLayout(options: LayoutOptions): Layout {
   const httpUrls: string[] = [];
   for (let i = 0; i < options.http; i++) {
     const url = `http://${loopback}:${base + 10 + i}`;
+    // The operator listener (/readyz, /metrics) stays off the balancer's path.
+    const admin = `http://${loopback}:${base + 50 + i}`;
     httpUrls.push(url);
     processes.push({
       name: `http-${i + 1}`,
@@ -116,14 +120,14 @@ export function planLayout(options: LayoutOptions): Layout {
       env: {
         ...env,
         HTTP_PORT: String(base + 10 + i),
-        // The operators' listener (readiness, metrics) stays off the public one.
         ADMIN_HOST: loopback,
         ADMIN_PORT: String(base + 50 + i),
         TEMPORAL_METRICS_ADDRESS: `${loopback}:${base + 20 + i}`,
       },
-      readyUrl: `http://${loopback}:${base + 50 + i}/readyz`,
-      metricsUrl: `http://${loopback}:${base + 50 + i}/metrics`,
+      readyUrl: `${admin}/readyz`,
+      metricsUrl: `${admin}/metrics`,
       url,
+      adminUrl: admin,
     });
   }
   // Alipay's notifications go to the balancer, unless a notify URL (your own balancer) is set.
