@@ -49,13 +49,25 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
+ * A fresh ed25519 host key. `ssh2`'s generator writes a key its own parser refuses about once in
+ * 200 (measured: 10 of 2,000), so a key is only taken once it parses.
+ */
+function generatedHostKey(): string {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const key = utils.generateKeyPairSync('ed25519').private;
+    if (!(utils.parseKey(key) instanceof Error)) return key;
+  }
+  throw new SandboxError('SANDBOX_BAD_CONFIG', 'could not generate a usable SFTP host key');
+}
+
+/**
  * A real, read-only SFTP server (the `ssh2` package's server) in front of the reconciliation
  * files: password or public-key authentication as configured for the account, one directory,
  * OPEN/READ/STAT/READDIR; anything that writes is refused with PERMISSION_DENIED.
  */
 export async function startSftpServer(options: SftpServerOptions): Promise<SftpServer> {
   const directory = posix.normalize(options.directory ?? '/download');
-  const hostKey = options.hostKey ?? utils.generateKeyPairSync('ed25519').private;
+  const hostKey = options.hostKey ?? generatedHostKey();
   const parsedHostKey = utils.parseKey(hostKey);
   if (parsedHostKey instanceof Error)
     throw new SandboxError('SANDBOX_BAD_CONFIG', `SFTP host key: ${parsedHostKey.message}`);
