@@ -244,6 +244,7 @@ describe('the engine on a multi-service Temporal cluster', { timeout: 1_500_000 
         env: {
           ...process.env,
           ENGINE_URL: balancerUrl,
+          // Readiness is on an HTTP service's own admin listener (never behind the balancer).
           ENGINE_ADMIN_URL: spec('http-1').adminUrl,
           SANDBOX_URL: sandboxUrl,
         },
