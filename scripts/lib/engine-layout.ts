@@ -59,7 +59,7 @@ export interface ProcessSpec {
 export interface LayoutOptions {
   workers: number;
   http: number;
-  /** Ports: sandbox base, balancer base+9, HTTP base+10+i, HTTP runtime metrics base+20+i,
+  /** Ports: sandbox base, its SFTP server base+8, balancer base+9, HTTP base+10+i, HTTP runtime metrics base+20+i,
    *  worker /metrics base+30+i, worker runtime metrics base+40+i, HTTP admin listener
    *  (/readyz, /metrics) base+50+i (i from 0). */
   portBase?: number;
@@ -93,6 +93,9 @@ export function planLayout(options: LayoutOptions): Layout {
   if (embeddedSandbox) {
     sandboxUrl = `http://${loopback}:${base}`;
     env.SANDBOX_PORT = String(base);
+    // The sandbox's SFTP server (reconciliation files) next to it, and the engine told where.
+    env.SANDBOX_SFTP_PORT ??= String(base + 8);
+    env.RECON_SFTP_PORT ??= env.SANDBOX_SFTP_PORT;
     processes.push({
       name: 'sandbox',
       role: 'sandbox',
