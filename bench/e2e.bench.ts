@@ -10,7 +10,7 @@
  */
 import { Cluster, PARTNER } from './lib/cluster';
 import { closedLoop, forEachLimited } from './lib/load';
-import { parseFlags, printTable, runContext, writeResult } from './lib/report';
+import { parseFlags, printComparison, printTable, runContext, writeResult } from './lib/report';
 import { bareSettled, paymentSettled, settle } from './lib/settle';
 import { historyCost, logFirst, roundAll, Sides, statusReachedAt } from './lib/sides';
 import {
@@ -142,34 +142,7 @@ async function main(): Promise<void> {
     console.log(
       `\nnotification -> PAID (medians of ${rounds} interleaved rounds of ${roundMs / 1000} s; load average ${ctx.loadAverageAtStart.join(' ')})`,
     );
-    printTable([
-      [
-        'concurrency',
-        'engine/s',
-        'bare/s',
-        'ratio',
-        'target',
-        'engine p50',
-        'p95',
-        'p99',
-        'bare p50',
-        'p95',
-        'p99',
-      ],
-      ...results.map((x) => [
-        String(x.concurrency),
-        x.engine.perSecond,
-        x.bare.perSecond,
-        `${x.ratio.throughput.toFixed(2)}x`,
-        x.ratio.throughput >= 0.7 ? 'met' : 'NOT met',
-        x.engine.p50,
-        x.engine.p95,
-        x.engine.p99,
-        x.bare.p50,
-        x.bare.p95,
-        x.bare.p99,
-      ]),
-    ]);
+    printComparison(results, (x) => (x.ratio.throughput >= 0.7 ? 'met' : 'NOT met'));
     // What one payment costs Temporal (each event is server work; each task a round trip).
     const cost = {
       engine: lastEngine ? await historyCost(sides.client, lastEngine) : undefined,

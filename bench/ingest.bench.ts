@@ -10,7 +10,7 @@
 import { Cluster } from './lib/cluster';
 import { logFirst, roundAll, Sides } from './lib/sides';
 import { closedLoop } from './lib/load';
-import { parseFlags, printTable, runContext, writeResult } from './lib/report';
+import { parseFlags, printComparison, printTable, runContext, writeResult } from './lib/report';
 import { bareSettled, paymentSettled, settle } from './lib/settle';
 import {
   medianOfRounds,
@@ -107,34 +107,9 @@ async function main(): Promise<void> {
     console.log(
       `\ningest (medians of ${rounds} interleaved rounds of ${counts.join('/')} notifications; load average ${ctx.loadAverageAtStart.join(' ')})`,
     );
-    printTable([
-      [
-        'concurrency',
-        'engine/s',
-        'bare/s',
-        'ratio',
-        'target',
-        'engine p50',
-        'p95',
-        'p99',
-        'bare p50',
-        'p95',
-        'p99',
-      ],
-      ...results.map((x) => [
-        String(x.concurrency),
-        x.engine.perSecond,
-        x.bare.perSecond,
-        `${x.ratio.throughput.toFixed(2)}x`,
-        x.concurrency <= 16 ? (x.ratio.throughput >= 0.8 ? 'met' : 'NOT met') : '-',
-        x.engine.p50,
-        x.engine.p95,
-        x.engine.p99,
-        x.bare.p50,
-        x.bare.p95,
-        x.bare.p99,
-      ]),
-    ]);
+    printComparison(results, (x) =>
+      x.concurrency <= 16 ? (x.ratio.throughput >= 0.8 ? 'met' : 'NOT met') : '-',
+    );
     console.log("\nacknowledgement split (receiver side, ms; medians of the rounds' p50 / p95):");
     printTable([
       ['concurrency', 'part', 'p50', 'p95', 'calls/round'],

@@ -103,6 +103,46 @@ export function printTable(rows: readonly (readonly (string | number)[])[]): voi
   }
 }
 
+/** One concurrency level of an engine-vs-bare benchmark, medians of the rounds. */
+export interface Comparison {
+  readonly concurrency: number;
+  readonly engine: { perSecond: number; p50: number; p95: number; p99: number };
+  readonly bare: { perSecond: number; p50: number; p95: number; p99: number };
+  readonly ratio: { throughput: number };
+}
+
+/** The engine-vs-bare table of a benchmark; `target` says whether a level met its target. */
+export function printComparison(results: readonly Comparison[], target: (c: Comparison) => string) {
+  printTable([
+    [
+      'concurrency',
+      'engine/s',
+      'bare/s',
+      'ratio',
+      'target',
+      'engine p50',
+      'p95',
+      'p99',
+      'bare p50',
+      'p95',
+      'p99',
+    ],
+    ...results.map((x) => [
+      String(x.concurrency),
+      x.engine.perSecond,
+      x.bare.perSecond,
+      `${x.ratio.throughput.toFixed(2)}x`,
+      target(x),
+      x.engine.p50,
+      x.engine.p95,
+      x.engine.p99,
+      x.bare.p50,
+      x.bare.p95,
+      x.bare.p99,
+    ]),
+  ]);
+}
+
 export function fmt(x: number): string {
   if (!Number.isFinite(x)) return '-';
   if (Math.abs(x) >= 100) return x.toFixed(0);
