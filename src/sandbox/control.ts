@@ -4,6 +4,7 @@ import { isSignType } from '../alipay/signing';
 import { formatGmt8 } from '../time';
 import type { SandboxCore } from './core';
 import { pay, type PayInput } from './customer';
+import { toEpochMs } from './clock';
 import { badRequest, SandboxError } from './errors';
 import type { FaultSpec } from './faults';
 import { parseJsonBody, readBody, sendJson } from './http-util';
@@ -107,9 +108,17 @@ const routes: Route[] = [
         advance_ms?: number;
         frozen?: boolean;
       };
-      if (input.set !== undefined) core.clock.set(input.set);
-      if (input.advance_ms !== undefined) core.clock.advance(Number(input.advance_ms));
+      // Read `set` first (a bad value changes nothing), then freeze before moving, so
+      // `{set, frozen: true}` stands exactly at `set`: freezing after would catch the
+      // milliseconds spent in between.
+      const target = input.set === undefined ? undefined : toEpochMs(input.set);
+      const advance = input.advance_ms === undefined ? undefined : Number(input.advance_ms);
+      if (advance !== undefined && !Number.isFinite(advance)) {
+        throw badRequest(`cannot advance the clock by ${String(input.advance_ms)}`);
+      }
       if (input.frozen === true) core.clock.freeze();
+      if (target !== undefined) core.clock.set(target);
+      if (advance !== undefined) core.clock.advance(advance);
       if (input.frozen === false) core.clock.unfreeze();
       return inspector.clock();
     },

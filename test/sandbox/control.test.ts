@@ -165,6 +165,25 @@ describe('sandbox control endpoints', () => {
         (await control(own, 'POST', '/sandbox/clock', { set: 'yesterday' })).status,
         400,
       );
+      // A refused request changes nothing: it does not freeze a running clock either.
+      await control(own, 'POST', '/sandbox/clock', { frozen: false });
+      assert.equal(
+        (await control(own, 'POST', '/sandbox/clock', { set: 'yesterday', frozen: true })).status,
+        400,
+      );
+      assert.equal(
+        (
+          await control(own, 'POST', '/sandbox/clock', {
+            advance_ms: 'soon',
+            frozen: true,
+          })
+        ).status,
+        400,
+      );
+      assert.equal(
+        ((await control(own, 'GET', '/sandbox/clock')).json as { frozen: boolean }).frozen,
+        false,
+      );
     } finally {
       await own.close();
     }
