@@ -32,6 +32,7 @@ import {
   skipToGmt8,
   useFakeAlipayWorker,
   waitForStatus,
+  terminateWhenIdle,
 } from './payment-support';
 
 // How a payment ends when Alipay's answers are not the happy ones: unknown reversal outcomes,
@@ -244,11 +245,12 @@ test('QUERY finds no trade once right after the notification, then finds it -> P
   // The new branch is versioned: its history carries the patch marker.
   const history = await handle.fetchHistory();
   const markers = (history.events ?? []).flatMap((e) => e.markerRecordedEventAttributes ?? []);
-  const patches = markers.map((m) => {
-    assert.equal(m.markerName, 'core_patch');
-    const data = m.details?.['patch-data']?.payloads?.[0]?.data;
-    return JSON.parse(Buffer.from(data!).toString()) as { id: string; deprecated: boolean };
-  });
+  const patches = markers
+    .filter((m) => m.markerName === 'core_patch')
+    .map((m) => {
+      const data = m.details?.['patch-data']?.payloads?.[0]?.data;
+      return JSON.parse(Buffer.from(data!).toString()) as { id: string; deprecated: boolean };
+    });
   assert.deepEqual(
     patches.find((p) => p.id === QUERY_NOT_FOUND_RETRY_PATCH),
     { id: QUERY_NOT_FOUND_RETRY_PATCH, deprecated: false },
@@ -289,7 +291,7 @@ test('notify_verify answers false for a trade QUERY confirms: recorded, the paym
   assert.ok(eventsOf(paid.timeline).includes('NOTIFY_VERIFY_FALSE'));
   assert.equal(fake.callsOf('OT-NV-FALSE', 'cancelPayment').length, 0);
   await maybeRecordHistory(handle, 'notify-verify-false-kept');
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('a merchant CANCEL whose outcome is unknown and QUERY cannot tell -> FAILED_NEEDS_OPERATOR, not PAID', async () => {
@@ -328,7 +330,7 @@ test('a merchant CANCEL whose outcome is unknown and QUERY cannot tell -> FAILED
   assert.equal(fake.callsOf('OT-CXL-UNKNOWN', 'cancelPayment').length, 1);
   assert.equal(fake.callsOf('OT-CXL-UNKNOWN', 'confirmPayment').length, 2);
   await maybeRecordHistory(handle, 'merchant-cancel-needs-operator');
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('resolveByOperator: an unknown reversal REFUND that went through -> REVERSED -> REFUNDED, completed', async () => {
@@ -495,5 +497,5 @@ test('resolveByOperator on a PAID payment is refused, nothing changes', async ()
   const state = await handle.query(paymentStateQuery);
   assert.equal(state.status, 'PAID');
   assert.ok(!eventsOf(state.timeline).includes('OPERATOR_RESOLVED'));
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });

@@ -31,6 +31,7 @@ import {
   skipToGmt8,
   useFakeAlipayWorker,
   waitForStatus,
+  terminateWhenIdle,
 } from './payment-support';
 
 // The `refund` Update on the time-skipping server: validation, one-at-a-time handlers, the ledger.
@@ -119,7 +120,7 @@ test('validator rejections: amount, decimals, balance, currency, reused ID, stat
     1,
     'nothing rejected reached Alipay',
   );
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('a repeated refund ID returns the first result and refunds once', async () => {
@@ -134,7 +135,7 @@ test('a repeated refund ID returns the first result and refunds once', async () 
   assert.equal(state.status, 'PARTIALLY_REFUNDED');
   assert.equal(state.refunded, '2.50');
   assert.equal(state.refundable, '7.50');
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('20 concurrent refunds over the balance: exactly the affordable ones succeed, the ledger balances', async () => {

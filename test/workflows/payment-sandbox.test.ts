@@ -22,7 +22,7 @@ import { PaymentWorkflow, paymentWorkflowId } from '../../src/workflows/payment'
 import type { ExpectedOrder } from '../../src/workflows/payment-types';
 import { gatewayRefundId } from '../../src/workflows/refund-ids';
 import { createTimeSkippingEnv } from '../helpers/temporal';
-import { startWorker, waitForState, waitForStatus } from './payment-support';
+import { startWorker, terminateWhenIdle, waitForState, waitForStatus } from './payment-support';
 
 // REAL payment activities against an in-process sandbox: real signed notifications (a tiny
 // receiver verifies them and signals-with-start), real QUERY/CANCEL/REFUND with injected faults.
@@ -134,7 +134,7 @@ test('QUERY faults (SYSTEM_ERROR, a hung connection) do not lose a payment', asy
   assert.equal(state.paid, '12.34');
   assert.equal(state.tradeNo, sandbox.state.findTrade(outTradeNo)!['trade_no']);
   assert.equal(state.storeId, 'S-PAY');
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('refunds through lost answers, SYSTEM_ERROR and a timeout: each refunded exactly once', async () => {
@@ -163,7 +163,7 @@ test('refunds through lost answers, SYSTEM_ERROR and a timeout: each refunded ex
   assert.equal(state.refundedMinor, 2000);
   assert.equal(state.refundable, '30.00');
   assert.equal(state.status, 'PARTIALLY_REFUNDED');
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('a payment that does not match the merchant order is reversed at Alipay', async () => {

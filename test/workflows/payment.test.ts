@@ -19,6 +19,7 @@ import {
   skipToGmt8,
   useFakeAlipayWorker,
   waitForStatus,
+  terminateWhenIdle,
 } from './payment-support';
 
 // The PaymentWorkflow's story on the time-skipping server, with honest fakes at the activity
@@ -191,7 +192,7 @@ test('a merchant hook that keeps failing never reverses the payment: it is retri
   assert.equal(state.status, 'PAID');
   assert.equal(fake.callsOf('OT-HOOK', 'cancelPayment').length, 0, 'nothing reversed');
   await maybeRecordHistory(handle, 'durable-merchant-hook');
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('reverse-on-hook-failure policy: a hook failing past its deadline reverses the new payment', async () => {
@@ -220,7 +221,7 @@ test('no merchant hook configured: nothing is scheduled for it', async () => {
     fake.callsOf('OT-NO-HOOK').map((c) => c.name),
     ['confirmPayment'],
   );
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('duplicate and out-of-order notifications are recorded; the state never moves backwards', async () => {
@@ -244,7 +245,7 @@ test('duplicate and out-of-order notifications are recorded; the state never mov
   assert.equal(events.filter((e) => e === 'NOTIFICATION_LATE').length, 1);
   assert.deepEqual(state.notifyIds, ['N-OT-DUP', 'N-OLD']);
   assert.equal(fake.callsOf('OT-DUP', 'confirmPayment').length, 1);
-  await handle.terminate('test done');
+  await terminateWhenIdle(handle);
 });
 
 test('cancel Update: accepted on the payment day, rejected after GMT+8 midnight', async () => {
@@ -270,7 +271,7 @@ test('cancel Update: accepted on the payment day, rejected after GMT+8 midnight'
   );
   assert.equal((await nextDay.query(paymentStateQuery)).status, 'PAID');
   assert.equal(fake.callsOf('OT-CXL-2', 'cancelPayment').length, 0);
-  await nextDay.terminate('test done');
+  await terminateWhenIdle(nextDay);
 
   const cancelled = await sameDay.executeUpdate(cancelPaymentUpdate, {
     args: [{ reason: 'customer changed mind' }],
