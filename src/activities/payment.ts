@@ -103,7 +103,10 @@ const HEARTBEAT_EVERY_MS = 1000;
 
 async function withHeartbeat<T>(fn: (call: CallOptions) => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  // A local activity has no heartbeat (its workflow task is its lease); cancellation still works.
+  const timer = ctx.info.isLocal
+    ? undefined
+    : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
   try {
     return await fn({ signal: ctx.cancellationSignal });
   } catch (err) {

@@ -64,6 +64,26 @@ export async function askStoreCode(
   partnerId: string,
   n: PaymentNotification & { outTradeNo: string },
   answers: Map<string, AdmissionAnswer>,
+  onAsked: () => void = () => undefined,
+): Promise<AdmissionRecord> {
+  // `onAsked` is told once, when the first request reached Temporal (or could not be made).
+  let toldAsked = false;
+  const asked = (): void => {
+    if (!toldAsked) onAsked();
+    toldAsked = true;
+  };
+  try {
+    return await askEachSlot(partnerId, n, answers, asked);
+  } finally {
+    asked();
+  }
+}
+
+async function askEachSlot(
+  partnerId: string,
+  n: PaymentNotification & { outTradeNo: string },
+  answers: Map<string, AdmissionAnswer>,
+  asked: () => void,
 ): Promise<AdmissionRecord> {
   if (!n.storeId) return { status: 'NOT_CHECKED', detail: 'the notification names no store' };
   const amount = n.pricingAmount ?? n.totalFee;
@@ -81,7 +101,7 @@ export async function askStoreCode(
   let otherCodes = 0;
   for (const withFee of [false, true]) {
     const code = qrCodeWorkflowId(partnerId, n.storeId, withFee);
-    if (!(await requestAdmission(code, request))) continue;
+    if (!(await requestAdmission(code, request, asked))) continue;
     await condition(() => answers.has(code));
     const answer = answers.get(code) as AdmissionAnswer;
     if (answer.codeMatches) return recordOf(answer);
@@ -95,14 +115,20 @@ export async function askStoreCode(
 /**
  * Signals the request to a code's workflow: false when no such workflow runs (never created,
  * or deleted). Any other refusal (e.g. the code's signal limit, just before it continues as new)
- * is tried again later: the question is never dropped.
+ * is tried again later: the question is never dropped. `tried` is told after each try.
  */
-async function requestAdmission(code: string, request: AdmissionRequest): Promise<boolean> {
+async function requestAdmission(
+  code: string,
+  request: AdmissionRequest,
+  tried: () => void,
+): Promise<boolean> {
   for (;;) {
     try {
       await getExternalWorkflowHandle(code).signal(admissionRequestedSignal, request);
+      tried();
       return true;
     } catch (err) {
+      tried();
       if (err instanceof Error && /not found/i.test(err.message)) return false;
       await sleep(RETRY_SIGNAL_MS, { summary: `ask ${code} again` });
     }

@@ -2,11 +2,14 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  isCancellation,
   TimeoutFailure,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type {
   AlipayFailureDetails,
@@ -16,7 +19,7 @@ import type {
   PaymentRef,
 } from '../activities/payment';
 import type { Money } from '../money';
-import { gatewayRetryPolicy } from './gateway-retry';
+import { gatewayRetryPolicy, NON_RETRYABLE_GATEWAY_ERRORS } from './gateway-retry';
 import {
   MONEY_REFUSED_FOR_SURE,
   PAYMENT_PARTNER_MISMATCH,
@@ -97,6 +100,20 @@ const hookDurably = (t: CallTimeouts, forMs = 12 * 3600_000): ActivityOptions =>
 
 const acts = proxyActivities<PaymentActivities>(gateway(DEFAULT_CALL_TIMEOUTS));
 
+/**
+ * How long the first QUERY may take as a local activity: well inside the workflow task's 10 s
+ * timeout (past 8 s the worker would have to extend the task, which costs history events).
+ */
+const LOCAL_QUERY_MS = 5_000;
+// One attempt only: a retry belongs to the durable path, which backs off between tries.
+const confirmLocallyOptions = (t: CallTimeouts): LocalActivityOptions => ({
+  startToCloseTimeout: Math.min(t.gatewayMs, LOCAL_QUERY_MS),
+  retry: { maximumAttempts: 1 },
+});
+const localActs = proxyLocalActivities<PaymentActivities>(
+  confirmLocallyOptions(DEFAULT_CALL_TIMEOUTS),
+);
+
 /** The failure type and a one-line reason of an activity failure. */
 export function describeFailure(err: unknown): { type: string; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -131,6 +148,39 @@ export function confirmPayment(
   );
 }
 
+/**
+ * The first QUERY, made by the worker within the workflow task (a local activity): a quick
+ * answer then costs Temporal no activity task (no schedule, no dispatch, no completion round
+ * trip). Alipay's final answers (e.g. "no such trade") are thrown as the durable call would throw
+ * them; a passing fault (transport, timeout, SYSTEM_ERROR) answers nothing, and the caller asks
+ * again on the durable path with its back-off and patience.
+ */
+async function confirmLocally(
+  ref: PaymentRef,
+  notifyId: string | undefined,
+  t: CallTimeouts,
+): Promise<{ answered?: PaymentConfirmation }> {
+  try {
+    const answered = await localActs.confirmPayment.executeWithOptions(
+      { ...confirmLocallyOptions(t), summary: `QUERY ${ref.outTradeNo}` },
+      [{ ...ref, ...(notifyId ? { notifyId } : {}) }],
+    );
+    return { answered };
+  } catch (err) {
+    if (isCancellation(err) || isFinalGatewayAnswer(err)) throw err;
+    return {};
+  }
+}
+
+/** True when an activity failed with a class the gateway retry policy never retries. */
+function isFinalGatewayAnswer(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure)) return false;
+  if (cause.nonRetryable) return true;
+  const type = cause.type ?? '';
+  return NON_RETRYABLE_GATEWAY_ERRORS.includes(type) || type === PAYMENT_PARTNER_MISMATCH;
+}
+
 /** Patch of {@link confirmPaymentPatiently}: before it, "trade not found" was final at once. */
 export const QUERY_NOT_FOUND_RETRY_PATCH = 'query-not-found-retry';
 
@@ -161,6 +211,7 @@ export function isTradeNotFound(err: unknown): boolean {
  * transient (MAPI.md §9.5), so that answer is asked again after each of
  * {@link NOT_FOUND_RETRY_DELAYS_MS}; any other failure is final at once (the activity's retry
  * policy has already retried what may be retried). `onNotFound` is told before each wait.
+ * With `firstLocally` the first try is {@link confirmLocally}.
  */
 export async function confirmPaymentPatiently(
   ref: PaymentRef,
@@ -168,9 +219,14 @@ export async function confirmPaymentPatiently(
   onNotFound: (attempt: number, delayMs: number) => void,
   t: CallTimeouts = DEFAULT_CALL_TIMEOUTS,
   patienceUntil?: number,
+  firstLocally = false,
 ): Promise<PaymentConfirmation> {
   for (let attempt = 1; ; attempt++) {
     try {
+      if (firstLocally && attempt === 1) {
+        const local = await confirmLocally(ref, notifyId, t);
+        if (local.answered) return local.answered;
+      }
       return await confirmPayment(ref, notifyId, t, patienceUntil);
     } catch (err) {
       const delayMs = NOT_FOUND_RETRY_DELAYS_MS[attempt - 1];

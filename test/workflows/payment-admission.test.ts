@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { AlipayBusinessError, AlipaySystemError, SERVICES } from '../../src/alipay';
 import {
   expectPaymentUpdate,
   paymentNotifiedSignal,
@@ -61,6 +63,12 @@ async function startCode(storeId: string, extra: Partial<MerchantQrCodeInput> = 
 async function pay(outTradeNo: string, storeId: string, amount: string) {
   const minor = Math.round(Number(amount) * 100); // test data only: two-decimal literals
   fake.script(outTradeNo, { amountMinor: minor, paidAt: await env.currentTimeMs() });
+  return payScripted(outTradeNo, storeId, amount);
+}
+
+/** The notification of {@link pay}, for a trade whose fake Alipay answers are scripted already. */
+function payScripted(outTradeNo: string, storeId: string, amount: string) {
+  const minor = Math.round(Number(amount) * 100);
   return env.client.workflow.signalWithStart('PaymentWorkflow', {
     taskQueue,
     workflowId: paymentWorkflowId(PARTNER, outTradeNo),
@@ -170,4 +178,101 @@ test('the code continues as new in the middle of a stream of admissions: none lo
     }
     runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? '';
   }
+});
+
+/**
+ * A payment's history, event by event: its type, the workflow task whose completion wrote it
+ * (0 before the first), the PaymentStatus it set, its marker or scheduled activity.
+ */
+async function historyOfRun(outTradeNo: string) {
+  const handle = env.client.workflow.getHandle(paymentWorkflowId(PARTNER, outTradeNo));
+  let task = 0;
+  const events = ((await handle.fetchHistory()).events ?? []).map((e) => {
+    const type =
+      temporal.api.enums.v1.EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? '?';
+    if (type === 'WORKFLOW_TASK_COMPLETED') task += 1;
+    const status =
+      e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields
+        ?.PaymentStatus?.data;
+    return {
+      type,
+      task,
+      status: status ? (JSON.parse(Buffer.from(status).toString()) as string) : undefined,
+      name:
+        e.markerRecordedEventAttributes?.markerName ??
+        e.activityTaskScheduledEventAttributes?.activityType?.name ??
+        undefined,
+    };
+  });
+  const named = (type: string) => events.filter((e) => e.type === type).map((e) => e.name);
+  return {
+    handle,
+    events,
+    markers: named('MARKER_RECORDED'),
+    scheduled: named('ACTIVITY_TASK_SCHEDULED'),
+  };
+}
+
+test('lean confirmation: CONFIRMING published once, one patch marker, the first QUERY as a local activity once the code was asked', async () => {
+  await startCode('L1');
+  const paid = await waitForState(await pay('OT-L1-1', 'L1', '7.00'), settled);
+  assert.equal(paid.status, 'PAID');
+  assert.equal(paid.admission?.status, 'WALK_IN');
+  assert.equal(fake.callsOf('OT-L1-1', 'confirmPayment').length, 1);
+  const run = await historyOfRun('OT-L1-1');
+  const describe = run.events
+    .map((e) => `${e.task}:${e.type}${e.name ? `(${e.name})` : ''}`)
+    .join(' ');
+  assert.ok(!run.scheduled.includes('confirmPayment'), `no activity task for QUERY: ${describe}`);
+  // Only the lean patch is asked: it implies every patch before it.
+  assert.deepEqual(
+    run.markers.filter((m) => m === 'core_patch'),
+    ['core_patch'],
+    describe,
+  );
+  const published = run.events.filter((e) => e.status);
+  assert.deepEqual(
+    published.map((e) => e.status),
+    ['CONFIRMING', 'PAID'],
+    `statuses published: ${describe}`,
+  );
+  assert.equal(published[0]!.task, 1);
+  // The request to the code leaves with the first task; the QUERY marker comes with a later one.
+  const request = run.events.find((e) => e.type === 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED');
+  const query = run.events.find((e) => e.name === 'core_local_activity');
+  assert.equal(request?.task, 1, describe);
+  assert.ok(query && query.task > 1, describe);
+  await maybeRecordHistory(run.handle, 'lean-confirmation');
+
+  // A passing fault of the local QUERY is asked again on the durable path (an activity task).
+  fake.script('OT-L1-2', {
+    amountMinor: 800,
+    paidAt: await env.currentTimeMs(),
+    fail: { confirmPayment: [new AlipaySystemError('gateway', { service: SERVICES.QUERY })] },
+  });
+  const retried = await waitForState(await payScripted('OT-L1-2', 'L1', '8.00'), settled);
+  assert.equal(retried.status, 'PAID');
+  assert.equal(fake.callsOf('OT-L1-2', 'confirmPayment').length, 2);
+  assert.deepEqual(
+    (await historyOfRun('OT-L1-2')).scheduled.filter((a) => a === 'confirmPayment'),
+    ['confirmPayment'],
+  );
+
+  // A final answer ("no such trade") is not asked again at once: the not-found path waits.
+  fake.script('OT-L1-3', {
+    paidAt: await env.currentTimeMs(),
+    failAlways: {
+      confirmPayment: () =>
+        new AlipayBusinessError('business failure', {
+          service: SERVICES.QUERY,
+          alipayCode: 'TRADE_NOT_EXIST',
+          ids: { outTradeNo: 'OT-L1-3' },
+        }),
+    },
+  });
+  const rejected = (await (await payScripted('OT-L1-3', 'L1', '9.00')).result()) as PaymentState;
+  assert.equal(rejected.status, 'REJECTED');
+  // 1 local + the 3 durable re-asks of NOT_FOUND_RETRY_DELAYS_MS.
+  assert.equal(fake.callsOf('OT-L1-3', 'confirmPayment').length, 4);
+  assert.equal(rejected.timeline.filter((e) => e.event === 'QUERY_NOT_FOUND').length, 3);
 });

@@ -32,6 +32,7 @@ const BEFORE_PATCH: Record<string, string> = {
   'admission-in-workflow': 'payment-store-admission-before-patch', // 9e1c502
   'durable-merchant-hooks': 'payment-merchant-cancel', // before afe9496
   'refund-answers-before-merchant-hook': 'payment-refunds',
+  'lean-confirmation': 'payment-admission-held-reversed', // before 3480325
 };
 
 test('each patch keeps a history from before it; continued and operator runs are recorded', () => {
