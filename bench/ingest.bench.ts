@@ -6,6 +6,7 @@
  * paid. The receiver's own timings split the acknowledgement into verification and Temporal calls.
  *
  * Run: npm run bench -- ingest [--rounds 5] [--requests 10,32,64] [--concurrency 1,16,64] [--stores 1]
+ *      [--workers running|paused]
  */
 import { Cluster } from './lib/cluster';
 import { logFirst, roundAll, Sides } from './lib/sides';
@@ -29,6 +30,10 @@ const USAGE = `Usage: npm run bench -- ingest [--rounds N] [--requests 10,32,64]
                  are confirmed before the bare round starts, and that wait grows with the count
   --concurrency  comma-separated client counts (default 1,16,64)
   --stores       stores the payments are spread over (default 1: one busy store)
+  --workers      running (default) or paused: with paused, both workers are stopped (SIGSTOP)
+                 during each round, so the rounds time the acknowledgement alone, without the
+                 previous payments' workflow and activity work on the same server; they are
+                 resumed to settle the round
   --name         result file name (default ingest -> bench/results/ingest.json)`;
 
 async function main(): Promise<void> {
@@ -37,13 +42,23 @@ async function main(): Promise<void> {
     requests: '10,32,64',
     concurrency: '1,16,64',
     stores: '1',
+    workers: 'running',
     name: 'ingest',
   });
+  if (flags.workers !== 'running' && flags.workers !== 'paused') {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const paused = flags.workers === 'paused';
   const rounds = Number(flags.rounds);
   const counts = (flags.requests as string).split(',').map(Number);
   const levels = (flags.concurrency as string).split(',').map(Number);
   const ctx = runContext();
   const cluster = await Cluster.start({ name: 'ingest' });
+  /** Stops (or resumes) both workers when the rounds run with `--workers paused`. */
+  const workers = (signal: 'SIGSTOP' | 'SIGCONT') => {
+    if (paused) for (const w of [cluster.worker, cluster.bare]) process.kill(w.pid, signal);
+  };
   try {
     const qrcodes = [];
     for (let s = 0; s < Number(flags.stores); s++)
@@ -73,14 +88,18 @@ async function main(): Promise<void> {
         await pool.fill(count + 5);
         await cluster.timings(true);
         const ids: string[] = [];
+        workers('SIGSTOP');
         const e = await closedLoop({ concurrency, count }, engineOp(ids), logFirst('engine'));
+        workers('SIGCONT');
         if (pool.size === 0) poolRanDry++;
         split.push(await cluster.timings(true));
         const es = summarizeRound(e);
         engine.push(es);
         await settle(cluster.client, ids, paymentSettled);
         const bareIds: string[] = [];
+        workers('SIGSTOP');
         const b = await closedLoop({ concurrency, count }, bareOp(bareIds), logFirst('bare'));
+        workers('SIGCONT');
         bare.push(summarizeRound(b));
         await settle(cluster.client, bareIds, bareSettled);
         console.log(
@@ -105,7 +124,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `\ningest (medians of ${rounds} interleaved rounds of ${counts.join('/')} notifications; load average ${ctx.loadAverageAtStart.join(' ')})`,
+      `\ningest (medians of ${rounds} interleaved rounds of ${counts.join('/')} notifications${paused ? ', workers paused during rounds' : ''}; load average ${ctx.loadAverageAtStart.join(' ')})`,
     );
     printComparison(results, (x) =>
       x.concurrency <= 16 ? (x.ratio.throughput >= 0.8 ? 'met' : 'NOT met') : '-',
@@ -129,6 +148,7 @@ async function main(): Promise<void> {
         requestsPerRound: counts,
         concurrency: levels,
         stores: Number(flags.stores),
+        workers: flags.workers,
         target: 'engine/bare throughput >= 0.8 at concurrency 1 and 16',
       },
       baseline:
@@ -137,6 +157,7 @@ async function main(): Promise<void> {
     });
     console.log(`\nwritten: ${file}`);
   } finally {
+    workers('SIGCONT'); // a stopped process would not see the SIGTERM of close()
     await cluster.close();
   }
 }

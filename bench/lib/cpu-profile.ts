@@ -43,6 +43,12 @@ export interface WindowFromEnd {
   readonly toMs: number;
 }
 
+/**
+ * Functions whose samples are a thread blocked waiting for work, not CPU time: an idle piscina
+ * worker (the HTTP service's QR pool) sits in `Atomics.wait` inside this loop.
+ */
+const BLOCKED_WAITING = new Set(['atomicsWaitLoop']);
+
 /** Sums self time over the given profile files (e.g. every workflow thread of a worker). */
 export function summarize(files: readonly string[], window?: WindowFromEnd): ProfileSummary {
   const byFunction = new Map<string, SelfTime>();
@@ -68,7 +74,7 @@ export function summarize(files: readonly string[], window?: WindowFromEnd): Pro
       const node = nodes.get(id);
       if (!node) continue;
       const { functionName, url, lineNumber } = node.callFrame;
-      if (functionName === '(idle)') continue;
+      if (functionName === '(idle)' || BLOCKED_WAITING.has(functionName)) continue;
       busy += ms;
       const where = url ? `${shorten(url)}:${lineNumber + 1}` : '';
       const name = (functionName || '(anonymous)').slice(0, 60);
