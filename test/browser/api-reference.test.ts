@@ -1,30 +1,27 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { AlipayGateway } from '../../src/alipay';
 import { PaymentEngineClient } from '../../src/client';
 import { loadConfig } from '../../src/config';
 import { keysFromEnv } from '../../src/server/api-keys';
 import { buildHttpService } from '../../src/server/app';
 import { QrRenderer } from '../../src/server/qr-image';
+import {
+  BROWSER_OUTPUT as OUTPUT,
+  launchChromium,
+  requireChromium,
+  skipWithoutChromium as skip,
+} from '../helpers/chromium';
 
 // A merchant's developer reads the API reference page in headless Chromium (Debian's package,
 // driven by playwright-core). The page and its assets come from the engine itself (the npm
 // package's files): every request stays on the engine's origin, so it works offline. The page
 // documents nothing but the routes: no Temporal is needed (its connection is never opened).
-const CHROMIUM = '/usr/bin/chromium';
-const OUTPUT = path.resolve(__dirname, '..', '..', 'test-output', 'browser');
-const CI = process.env.CI === 'true';
-const browserMissing = !existsSync(CHROMIUM) || process.env.BROWSER_AVAILABLE === '0';
-const skip =
-  browserMissing && !CI
-    ? `no Chromium at ${CHROMIUM}: run \`bash scripts/chromium.sh\` to enable the browser test`
-    : false;
-
 let app: FastifyInstance;
 let qr: QrRenderer;
 let gateway: AlipayGateway;
@@ -34,7 +31,7 @@ let url: string;
 
 before(async () => {
   if (skip) return;
-  if (browserMissing) throw new Error(`CI=true and no Chromium at ${CHROMIUM}`);
+  requireChromium();
   const config = loadConfig({ TEMPORAL_METRICS_ADDRESS: 'off' });
   connection = Connection.lazy({ address: '127.0.0.1:1' });
   qr = new QrRenderer({ threads: 1 });
@@ -57,16 +54,7 @@ before(async () => {
     logLevel: 'silent',
   });
   url = await app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--no-proxy-server',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

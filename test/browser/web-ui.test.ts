@@ -6,11 +6,17 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
 import { paymentWorkflowId } from '../../src/workflows/payment-types';
 import { codeBody, eventually, startStack, type Stack } from '../server/support';
 import { reconciliationScheduleId } from '../../src/workflows/reconciliation-types';
+import {
+  BROWSER_OUTPUT as OUTPUT,
+  launchChromium,
+  requireChromium,
+  skipWithoutChromium as skip,
+} from '../helpers/chromium';
 
 // An operator's path through the Temporal Web UI, in headless Chromium (Debian's `chromium`
 // package, driven by playwright-core; never Playwright's browser download): filter the workflow
@@ -19,20 +25,9 @@ import { reconciliationScheduleId } from '../../src/workflows/reconciliation-typ
 // customers pay it at the Alipay sandbox, whose notifications reach the HTTP service's receiver,
 // and the real worker confirms and refunds them. Screenshots land in test-output/browser/.
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = path.resolve(__dirname, '..', '..');
-const OUTPUT = path.join(ROOT, 'test-output', 'browser');
 const UI_TIMEOUT = 60_000; // the Web UI is a SPA: generous waits for loads and re-renders
 const TASK_QUEUE = 'browser-web-ui';
 const STORE = 'S-UI';
-
-const CI = process.env.CI === 'true';
-const browserMissing = !existsSync(CHROMIUM) || process.env.BROWSER_AVAILABLE === '0';
-// Locally a missing browser skips this file (scripts/test.sh warned); on CI it fails.
-const skip =
-  browserMissing && !CI
-    ? `no Chromium at ${CHROMIUM}: run \`bash scripts/chromium.sh\` (Debian package) to enable the browser test`
-    : false;
 
 interface Payment {
   outTradeNo: string;
@@ -57,9 +52,7 @@ let paid: Payment;
 before(
   async () => {
     if (skip) return;
-    if (browserMissing) {
-      throw new Error(`CI=true and no Chromium at ${CHROMIUM}: run \`bash scripts/chromium.sh\``);
-    }
+    requireChromium();
     dir = mkdtempSync(path.join(os.tmpdir(), 'alipay-qr-engine-web-ui-'));
     server = await startDevServer({
       port: await freePort(),
@@ -100,17 +93,7 @@ before(
 
     mkdirSync(OUTPUT, { recursive: true });
     rmSync(path.join(OUTPUT, 'web-ui-failure.png'), { force: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--no-proxy-server',
-      ],
-    });
+    browser = await launchChromium(['--disable-background-networking']);
   },
   { timeout: 180_000 },
 );
