@@ -12,14 +12,8 @@ import { Cluster, PARTNER } from './lib/cluster';
 import { closedLoop, forEachLimited } from './lib/load';
 import { parseFlags, printComparison, printTable, runContext, writeResult } from './lib/report';
 import { bareSettled, paymentSettled, settle } from './lib/settle';
-import { historyCost, logFirst, roundAll, Sides, statusReachedAt } from './lib/sides';
-import {
-  medianOfRounds,
-  round3,
-  summarizeRound,
-  type RoundResult,
-  type RoundSummary,
-} from './lib/stats';
+import { compareRounds, historyCost, logFirst, Sides, statusReachedAt } from './lib/sides';
+import { summarizeRound, type RoundResult, type RoundSummary } from './lib/stats';
 import { TradePool } from './lib/trades';
 
 const USAGE = `Usage: npm run bench -- e2e [--rounds N] [--seconds S] [--concurrency 1,16] [--stores N] [--name NAME]
@@ -124,19 +118,7 @@ async function main(): Promise<void> {
           `  c=${concurrency} round ${r + 1}/${rounds}: engine ${e.perSecond.toFixed(1)}/s p50 ${e.p50.toFixed(0)} ms, bare ${b.perSecond.toFixed(1)}/s p50 ${b.p50.toFixed(0)} ms`,
         );
       }
-      const em = medianOfRounds(engine);
-      const bm = medianOfRounds(bare);
-      results.push({
-        concurrency,
-        engine: roundAll(em),
-        bare: roundAll(bm),
-        ratio: {
-          throughput: round3(em.perSecond / bm.perSecond),
-          p50: round3(em.p50 / bm.p50),
-          p95: round3(em.p95 / bm.p95),
-        },
-        rounds: { engine: engine.map(roundAll), bare: bare.map(roundAll) },
-      });
+      results.push({ concurrency, ...compareRounds(engine, bare) });
     }
 
     console.log(

@@ -9,18 +9,11 @@
  *      [--workers running|paused]
  */
 import { Cluster } from './lib/cluster';
-import { logFirst, roundAll, Sides } from './lib/sides';
+import { compareRounds, logFirst, Sides } from './lib/sides';
 import { closedLoop } from './lib/load';
 import { parseFlags, printComparison, printTable, runContext, writeResult } from './lib/report';
 import { bareSettled, paymentSettled, settle } from './lib/settle';
-import {
-  medianOfRounds,
-  percentile,
-  round3,
-  summarizeRound,
-  median,
-  type RoundSummary,
-} from './lib/stats';
+import { percentile, round3, summarizeRound, median, type RoundSummary } from './lib/stats';
 import { TradePool } from './lib/trades';
 
 const USAGE = `Usage: npm run bench -- ingest [--rounds N] [--requests 10,32,64] [--concurrency 1,16,64] [--stores N] [--name NAME]
@@ -106,20 +99,11 @@ async function main(): Promise<void> {
           `  c=${concurrency} round ${r + 1}/${rounds}: engine ${es.perSecond.toFixed(1)}/s p50 ${es.p50.toFixed(1)} ms, bare ${bare[r]?.perSecond.toFixed(1)}/s p50 ${bare[r]?.p50.toFixed(1)} ms`,
         );
       }
-      const em = medianOfRounds(engine);
-      const bm = medianOfRounds(bare);
       results.push({
         concurrency,
-        engine: roundAll(em),
-        bare: roundAll(bm),
-        ratio: {
-          throughput: round3(em.perSecond / bm.perSecond),
-          p50: round3(em.p50 / bm.p50),
-          p95: round3(em.p95 / bm.p95),
-        },
+        ...compareRounds(engine, bare),
         ackSplit: splitOf(split),
         poolRanDry,
-        rounds: { engine: engine.map(roundAll), bare: bare.map(roundAll) },
       });
     }
 

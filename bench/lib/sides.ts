@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { BARE_TASK_QUEUE, type Cluster, type PreparedTrade } from './cluster';
 import { sleep } from './load';
-import { round3, type RoundSummary } from './stats';
+import { medianOfRounds, round3, type RoundSummary } from './stats';
 import type { TradePool } from './trades';
 
 /**
@@ -107,6 +107,22 @@ export function roundAll(s: RoundSummary) {
     p99: round3(s.p99),
     completed: s.completed,
     failed: s.failed,
+  };
+}
+
+/** One level's engine-vs-bare record: the medians of the rounds, their ratios, every round. */
+export function compareRounds(engine: RoundSummary[], bare: RoundSummary[]) {
+  const em = medianOfRounds(engine);
+  const bm = medianOfRounds(bare);
+  return {
+    engine: roundAll(em),
+    bare: roundAll(bm),
+    ratio: {
+      throughput: round3(em.perSecond / bm.perSecond),
+      p50: round3(em.p50 / bm.p50),
+      p95: round3(em.p95 / bm.p95),
+    },
+    rounds: { engine: engine.map(roundAll), bare: bare.map(roundAll) },
   };
 }
 
